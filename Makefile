@@ -1,0 +1,113 @@
+# sealnet build. Targets: deps, all (default), test, bench, demo, install, clean.
+#
+#   make              library, pkg-config file and programs into build/
+#   make test         unit, sanitizer, fuzz and integration tests (as root)
+#   make bench        benchmarks side by side with the kernel; bench/results/
+#   make install      PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+VERSION := 0.1.0
+
+B       := build
+LWIP    := third_party/lwip
+CC      ?= cc
+
+# Run `make deps` first when something the build needs is missing.
+DEPS_OK := $(shell test -f $(LWIP)/src/core/tcp_in.c && pkg-config --exists libdpdk \
+	     && test -f /usr/include/criterion/criterion.h && echo yes)
+ifneq ($(DEPS_OK),yes)
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+$(info sealnet: dependencies missing, running make deps)
+$(shell sh .ci/deps >&2)
+endif
+endif
+
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
+
+OPT      ?= -O3
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+CFLAGS_COMMON := $(OPT) -g -fPIC -std=gnu11 -D_GNU_SOURCE $(DPDK_CFLAGS) \
+	-Iapi/include -Iapi -Istack -Idpdk -I$(LWIP)/src/include
+CFLAGS   ?=
+ALL_CFLAGS := $(CFLAGS_COMMON) $(WARN) $(CFLAGS)
+# lwIP is compiled as it is, with our options; its own warnings are not ours.
+LWIP_CFLAGS := $(CFLAGS_COMMON) -w $(CFLAGS)
+LDLIBS   := $(DPDK_LIBS) -lm -lpthread
+
+LWIP_SRCS := $(wildcard $(LWIP)/src/core/*.c $(LWIP)/src/core/ipv4/*.c \
+	$(LWIP)/src/core/ipv6/*.c) $(LWIP)/src/netif/ethernet.c
+SN_SRCS   := $(wildcard dpdk/*.c stack/*.c ipsec/*.c api/*.c)
+LIB_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(SN_SRCS)) \
+	$(patsubst $(LWIP)/%.c,$(B)/obj/lwip/%.o,$(LWIP_SRCS))
+
+APPS      := $(notdir $(wildcard apps/sn-* apps/snctl))
+APP_BINS  := $(addprefix $(B)/bin/,$(APPS))
+
+.PHONY: all deps lib apps test unit bench demo install clean fuzz asan
+all: lib apps
+
+deps:
+	sh .ci/deps
+
+lib: $(B)/lib/libsealnet.a $(B)/lib/libsealnet.so $(B)/lib/pkgconfig/sealnet.pc
+apps: $(APP_BINS)
+
+$(B)/obj/lwip/%.o: $(LWIP)/%.c stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LWIP_CFLAGS) -MMD -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+
+$(B)/lib/libsealnet.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/lib/libsealnet.so: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libsealnet.so.0 -o $@ $^ $(LDLIBS)
+
+$(B)/lib/pkgconfig/sealnet.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: sealnet' 'Description: userspace TCP/IP stack with IPsec built in' \
+	  'Version: $(VERSION)' 'Requires.private: libdpdk' \
+	  'Libs: -L$${libdir} -lsealnet' 'Libs.private: -lm -lpthread' \
+	  'Cflags: -I$${includedir}' > $@
+
+# Each program is a folder apps/NAME with its .c files. Programs link the
+# static library so they run from build/bin without LD_LIBRARY_PATH.
+.SECONDEXPANSION:
+$(B)/bin/%: $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard apps/$$*/*.c)) $(B)/lib/libsealnet.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(B)/lib/libsealnet.a \
+		-Wl,--no-whole-archive $(LDLIBS)
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/sealnet $(DESTDIR)$(BINDIR)
+	install -m 644 $(B)/lib/libsealnet.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/lib/libsealnet.so $(DESTDIR)$(LIBDIR)/libsealnet.so.0
+	ln -sf libsealnet.so.0 $(DESTDIR)$(LIBDIR)/libsealnet.so
+	install -m 644 api/include/sealnet/*.h $(DESTDIR)$(INCDIR)/sealnet/
+	install -m 644 $(B)/lib/pkgconfig/sealnet.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	for p in $(APP_BINS); do [ -f $$p ] && install -m 755 $$p $(DESTDIR)$(BINDIR)/ || true; done
+
+include tests/tests.mk
+
+bench: all
+	bash bench/run
+
+demo: all
+	bash tests/integration/demo.sh
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
