@@ -23,6 +23,8 @@
 #define LWIP_SOCKET                     0
 #define SYS_LIGHTWEIGHT_PROT            0
 #define LWIP_TIMERS                     1
+/* htons() and friends come from the C library (DPDK headers need them). */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 
 /* Callbacks from the stack (recv/sent/err/accept) drive the socket layer. */
 #define LWIP_CALLBACK_API               1
@@ -145,6 +147,10 @@ extern unsigned char *sn_ram_heap;
 #define TCP_SND_QUEUELEN                ((4u * TCP_SND_BUF) / 1460u)
 #define TCP_SNDLOWAT                    (TCP_SND_BUF / 4u)
 #define TCP_SNDQUEUELOWAT               (TCP_SND_QUEUELEN / 4u)
+/* lwIP's sanity checks assume 16-bit send buffers and PBUF_POOL receive
+ * buffers; neither holds here (window scaling; receive uses mbufs). The
+ * checks that matter are repeated at the end of this file. */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS  1
 #define TCP_QUEUE_OOSEQ                 1
 #define TCP_OOSEQ_MAX_PBUFS             512
 #define LWIP_TCP_SACK_OUT               1
@@ -156,7 +162,7 @@ extern unsigned char *sn_ram_heap;
 #define TCP_OVERSIZE                    TCP_MSS
 /* Compute the checksum while copying the application's data in: one pass
  * over the payload instead of two when the port has no TX offload. */
-#define TCP_CHECKSUM_ON_COPY            1
+#define LWIP_CHECKSUM_ON_COPY           1
 #define LWIP_TCP_KEEPALIVE              1
 #define TCP_MAXRTX                      12
 #define TCP_SYNMAXRTX                   6
@@ -227,6 +233,8 @@ uint16_t sn_chksum(const void *data, int len);
 #define LWIP_HOOK_FILENAME              "sn_hooks.h"
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) \
 	sn_tcp_isn((lip), (lport), (rip), (rport))
+/* A static IPv6 default router (--gw), since autoconfiguration is off. */
+#define LWIP_HOOK_ND6_GET_GW(netif, dest) sn_nd6_get_gw((netif), (dest))
 
 /* ---- Consistency checks -------------------------------------------------------------------------- */
 
@@ -238,6 +246,12 @@ uint16_t sn_chksum(const void *data, int len);
 #endif
 #if MEMP_NUM_TCP_SEG < TCP_SND_QUEUELEN
 #error "MEMP_NUM_TCP_SEG must hold at least one full send queue"
+#endif
+#if TCP_SND_QUEUELEN < (2 * (TCP_SND_BUF / 1460))
+#error "TCP_SND_QUEUELEN must hold TCP_SND_BUF in 1460-byte segments twice"
+#endif
+#if TCP_SNDQUEUELOWAT >= TCP_SND_QUEUELEN
+#error "TCP_SNDQUEUELOWAT must be below TCP_SND_QUEUELEN"
 #endif
 #if TCP_SNDLOWAT >= TCP_SND_BUF
 #error "TCP_SNDLOWAT must be below TCP_SND_BUF"

@@ -13,7 +13,6 @@
 /* struct timeval comes from sys/time.h. */
 #define LWIP_TIMEVAL_PRIVATE 0
 
-#define BYTE_ORDER LITTLE_ENDIAN
 
 #define LWIP_PLATFORM_DIAG(x) do { printf x; } while (0)
 #define LWIP_PLATFORM_ASSERT(x) do {                                          \

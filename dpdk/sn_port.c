@@ -1,0 +1,233 @@
+/*
+ * One ethdev port with one RX/TX queue pair used from the calling lcore:
+ * mempools, MTU, offloads the port has, start/stop, bursts and counters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_lcore.h>
+#include <rte_cycles.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
+
+#include "sn_dev.h"
+#include "sn_netdev.h"
+
+#define NB_MBUFS      32767   /* 2^n - 1: the ring's best size */
+#define NB_EXT_MBUFS  16383
+#define MBUF_CACHE    256
+#define NB_RXD        1024
+#define NB_TXD        1024
+
+static int fail(char *err, size_t errlen, const char *what, int rc)
+{
+	snprintf(err, errlen, "%s: %s", what, strerror(rc < 0 ? -rc : rc));
+	return -1;
+}
+
+/* Data room for a whole frame of the MTU in one mbuf where possible. */
+static uint16_t data_room(uint16_t mtu)
+{
+	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN +
+			 RTE_ETHER_CRC_LEN;
+	uint32_t room = frame < 2048 ? 2048 : (frame + 1023) & ~1023u;
+
+	return (uint16_t)(room + RTE_PKTMBUF_HEADROOM);
+}
+
+static int make_pools(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	int socket = rte_socket_id();
+
+	snprintf(name, sizeof(name), "sn_rx_%u", p->port_id);
+	p->pool = rte_pktmbuf_pool_create(name, NB_MBUFS, MBUF_CACHE,
+					  SN_MBUF_PRIV_SIZE, data_room(mtu),
+					  socket);
+	if (!p->pool)
+		return fail(err, errlen, "mbuf pool", rte_errno);
+	snprintf(name, sizeof(name), "sn_ext_%u", p->port_id);
+	p->ext_pool = rte_pktmbuf_pool_create(name, NB_EXT_MBUFS, MBUF_CACHE,
+					      SN_MBUF_PRIV_SIZE, 0, socket);
+	if (!p->ext_pool)
+		return fail(err, errlen, "external-buffer mbuf pool", rte_errno);
+	return 0;
+}
+
+/* Offloads: enable what helps and what the port really has. TX TCP
+ * checksums only on hardware: software PMDs (tap, virtio-user) would just
+ * move the same work, and vhost peers do not all honour the flag. */
+static void choose_offloads(struct sn_port *p, const struct rte_eth_dev_info *di,
+			    struct rte_eth_conf *conf)
+{
+	const struct rte_bus *bus = di->device ? rte_dev_bus(di->device) : NULL;
+	bool hw = bus && !strcmp(rte_bus_name(bus), "pci");
+
+	p->caps = SN_CAP_TX_EXTBUF;
+	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		p->caps |= SN_CAP_TX_MULTI_SEG;
+	}
+	if (hw && (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		p->caps |= SN_CAP_TX_L4_CKSUM;
+	}
+	if (di->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+		p->caps |= SN_CAP_RX_IPV4_CKSUM;
+	}
+	if ((di->rx_offload_capa & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+				    RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
+	    (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+					 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+		p->caps |= SN_CAP_RX_L4_CKSUM;
+	}
+	/* Frames larger than one mbuf arrive as chains where supported. */
+	if (di->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+}
+
+static int set_mtu(struct sn_port *p, const struct rte_eth_dev_info *di,
+		   uint16_t mtu, char *err, size_t errlen)
+{
+	int rc = rte_eth_dev_set_mtu(p->port_id, mtu);
+
+	/* Some virtual ports cannot change their MTU but carry any frame up
+	 * to max_mtu; accept those. */
+	if (rc == -ENOTSUP && di->max_mtu >= mtu)
+		rc = 0;
+	if (rc) {
+		snprintf(err, errlen, "port cannot use MTU %u (range %u-%u): %s",
+			 mtu, di->min_mtu, di->max_mtu, strerror(-rc));
+		return -1;
+	}
+	p->mtu = mtu;
+	return 0;
+}
+
+static int setup_queues(struct sn_port *p, struct rte_eth_conf *conf,
+			char *err, size_t errlen)
+{
+	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	int rc;
+
+	rc = rte_eth_dev_configure(p->port_id, 1, 1, conf);
+	if (rc)
+		return fail(err, errlen, "port configure", rc);
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	if (rc)
+		return fail(err, errlen, "descriptor counts", rc);
+	rc = rte_eth_rx_queue_setup(p->port_id, 0, nb_rxd, socket, NULL, p->pool);
+	if (rc)
+		return fail(err, errlen, "RX queue", rc);
+	rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_txd, socket, NULL);
+	if (rc)
+		return fail(err, errlen, "TX queue", rc);
+	return 0;
+}
+
+int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info di;
+	struct rte_ether_addr mac;
+	uint16_t pid;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (rte_eth_dev_count_avail() != 1) {
+		snprintf(err, errlen, "expected one port, found %u (is the device bound to vfio-pci?)",
+			 rte_eth_dev_count_avail());
+		return -1;
+	}
+	RTE_ETH_FOREACH_DEV(pid)
+		p->port_id = pid;
+	rc = rte_eth_dev_info_get(p->port_id, &di);
+	if (rc)
+		return fail(err, errlen, "port info", rc);
+	if (make_pools(p, mtu, err, errlen))
+		return -1;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = mtu;
+	choose_offloads(p, &di, &conf);
+	if (setup_queues(p, &conf, err, errlen))
+		return -1;
+	if (set_mtu(p, &di, mtu, err, errlen))
+		return -1;
+	rc = rte_eth_dev_start(p->port_id);
+	if (rc)
+		return fail(err, errlen, "port start", rc);
+	p->started = true;
+	rte_eth_macaddr_get(p->port_id, &mac);
+	memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
+	return 0;
+}
+
+void sn_port_close(struct sn_port *p)
+{
+	if (p->started) {
+		rte_eth_dev_stop(p->port_id);
+		/* Closing the port removes the TAP device and the memif or
+		 * vhost-user socket file it created. */
+		rte_eth_dev_close(p->port_id);
+		p->started = false;
+	}
+	rte_mempool_free(p->ext_pool);
+	rte_mempool_free(p->pool);
+	p->ext_pool = p->pool = NULL;
+}
+
+uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_rx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+}
+
+uint16_t sn_port_tx(void *port, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+}
+
+int sn_port_link_up(void *port)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(((struct sn_port *)port)->port_id, &link))
+		return 0;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+int sn_port_wait_link(struct sn_port *p, unsigned ms)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
+
+	while (!sn_port_link_up(p)) {
+		if (rte_get_timer_cycles() >= end)
+			return 0;
+		rte_delay_ms(10);
+	}
+	return 1;
+}
+
+int sn_port_stats(const struct sn_port *p, struct sn_port_stats *st)
+{
+	struct rte_eth_stats s;
+	int rc = rte_eth_stats_get(p->port_id, &s);
+
+	memset(st, 0, sizeof(*st));
+	if (rc)
+		return rc;
+	st->ipackets = s.ipackets;
+	st->opackets = s.opackets;
+	st->ibytes = s.ibytes;
+	st->obytes = s.obytes;
+	st->imissed = s.imissed;
+	st->ierrors = s.ierrors;
+	st->oerrors = s.oerrors;
+	st->rx_nombuf = s.rx_nombuf;
+	return 0;
+}
