@@ -137,8 +137,12 @@ int sn_eal_start(const struct sn_eal_conf *c, char *err, size_t errlen)
 		argv[argc++] = "-m";
 		argv[argc++] = NO_HUGE_MB;
 	}
-	if (c->dev->kind != SN_DEV_PCI)
+	if (c->dev->kind != SN_DEV_PCI) {
 		argv[argc++] = "--no-pci";
+		/* Virtual ports use virtual addresses: then lwIP's heap buffers
+		 * can be handed to them without a copy (stack/sn_pbuf.c). */
+		argv[argc++] = "--iova-mode=va";
+	}
 	argv[argc++] = devflag;
 	argv[argc++] = devbuf;
 	argv[argc] = NULL;

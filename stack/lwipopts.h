@@ -73,7 +73,7 @@ extern unsigned char *sn_ram_heap;
 #define MEMP_NUM_TCP_PCB_LISTEN         256
 /* Segments queued for (re)transmission across all connections: 1,000
  * connections with 64 segments in flight each. */
-#define MEMP_NUM_TCP_SEG                65536
+#define MEMP_NUM_TCP_SEG                65535  /* memp counts are u16_t */
 #define MEMP_NUM_REASSDATA              64
 #define MEMP_NUM_FRAG_PBUF              256
 #define MEMP_NUM_ARP_QUEUE              256
@@ -84,7 +84,9 @@ extern unsigned char *sn_ram_heap;
 
 #define LWIP_ETHERNET                   1
 #define LWIP_ARP                        1
-#define ARP_TABLE_SIZE                  256
+/* lwIP indexes the ARP and ND tables with 8-bit signed integers: at most
+ * 127 entries. One link with a few peers (or a gateway) needs far fewer. */
+#define ARP_TABLE_SIZE                  64
 /* Packets sent while ARP resolves wait instead of being dropped. */
 #define ARP_QUEUEING                    1
 #define ETHARP_TRUST_IP_MAC             0
@@ -114,10 +116,12 @@ extern unsigned char *sn_ram_heap;
 #define LWIP_IPV6_MLD                   1
 #define LWIP_IPV6_FRAG                  1
 #define LWIP_IPV6_REASS                 1
+/* 64-bit pointers do not fit in the fragment header: copy it aside. */
+#define IPV6_FRAG_COPYHEADER            1
 #define LWIP_ICMP6                      1
 #define LWIP_ND6_QUEUEING               1
-#define LWIP_ND6_NUM_NEIGHBORS          256
-#define LWIP_ND6_NUM_DESTINATIONS       256
+#define LWIP_ND6_NUM_NEIGHBORS          64
+#define LWIP_ND6_NUM_DESTINATIONS       64
 /* Static addresses are usable at once: the test peers are our own hosts,
  * and duplicate address detection would delay every start by a second. */
 #define LWIP_IPV6_DUP_DETECT_ATTEMPTS   0
@@ -134,6 +138,7 @@ extern unsigned char *sn_ram_heap;
 #define LWIP_TCP                        1
 /* The largest segment any netif can carry (9000-byte MTU); the effective
  * MSS is lowered per connection to what the route's MTU allows. */
+#undef TCP_MSS  /* <netinet/tcp.h> defines one for the socket API */
 #define TCP_MSS                         8960
 #define TCP_CALCULATE_EFF_SEND_MSS      1
 /* Window scaling (RFC 7323): shift 5 allows windows up to 2 MiB. */
@@ -155,6 +160,8 @@ extern unsigned char *sn_ram_heap;
 #define TCP_OOSEQ_MAX_PBUFS             512
 #define LWIP_TCP_SACK_OUT               1
 #define LWIP_TCP_TIMESTAMPS             0
+/* SO_REUSEADDR: a restarted server can bind a port with TIME_WAIT pcbs. */
+#define SO_REUSE                        1
 #define TCP_LISTEN_BACKLOG              1
 #define TCP_DEFAULT_LISTEN_BACKLOG      0xff
 /* Build segments in pbufs sized for the MSS so that later writes fill the
@@ -199,7 +206,11 @@ uint16_t sn_chksum(const void *data, int len);
 #define LWIP_SINGLE_NETIF               0
 #define LWIP_NETIF_TX_SINGLE_PBUF       0
 #define LWIP_HAVE_LOOPIF                0
-#define LWIP_NETIF_LOOPBACK             0
+/* Packets to the interface's own addresses loop back inside the stack
+ * (netif_poll() from the poll loop): a program can talk to itself, and the
+ * socket tests need no peer. */
+#define LWIP_NETIF_LOOPBACK             1
+#define LWIP_LOOPBACK_MAX_PBUFS         1024
 
 /* ---- Statistics and debugging ----------------------------------------------------------- */
 
@@ -244,6 +255,9 @@ uint16_t sn_chksum(const void *data, int len);
 #if TCP_SND_QUEUELEN > 0xffffu
 #error "TCP_SND_QUEUELEN must fit lwIP's u16_t queue length"
 #endif
+#if MEMP_NUM_TCP_SEG > 0xffff || MEMP_NUM_TCP_PCB > 0xffff || MEMP_NUM_PBUF > 0xffff
+#error "memp pool sizes are u16_t"
+#endif
 #if MEMP_NUM_TCP_SEG < TCP_SND_QUEUELEN
 #error "MEMP_NUM_TCP_SEG must hold at least one full send queue"
 #endif
@@ -252,6 +266,9 @@ uint16_t sn_chksum(const void *data, int len);
 #endif
 #if TCP_SNDQUEUELOWAT >= TCP_SND_QUEUELEN
 #error "TCP_SNDQUEUELOWAT must be below TCP_SND_QUEUELEN"
+#endif
+#if ARP_TABLE_SIZE > 127 || LWIP_ND6_NUM_NEIGHBORS > 127 || LWIP_ND6_NUM_DESTINATIONS > 127
+#error "lwIP's ARP and ND tables are indexed by s8_t: at most 127 entries"
 #endif
 #if TCP_SNDLOWAT >= TCP_SND_BUF
 #error "TCP_SNDLOWAT must be below TCP_SND_BUF"

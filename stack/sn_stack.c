@@ -142,6 +142,7 @@ int sn_stack_poll(void)
 
 	sn_netif_flush();
 	n = sn_netif_rx();
+	netif_poll(&sn_netif);
 	run_timers();
 	sn_netif_flush();
 	return n;

@@ -117,7 +117,7 @@ void sn_handle_signals(void);
  * devices, huge page files). Prints the counters first when cfg.stats was
  * set. Safe to call when sn_start() failed half way.
  */
-void sn_shutdown(void);
+void sn_cleanup(void);
 
 /* Microseconds on the TSC clock since the stack started. */
 uint64_t sn_now_us(void);

@@ -1,0 +1,136 @@
+/*
+ * Internal state of the socket layer (api/socket.c, api/sock_tcp.c,
+ * api/sock_udp.c, api/epoll.c). Not installed.
+ */
+#ifndef SN_API_H
+#define SN_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+enum sn_fd_kind { SN_FD_FREE = 0, SN_FD_TCP, SN_FD_UDP, SN_FD_EPOLL };
+
+enum sn_tcp_state {
+	SN_TCP_NEW,         /* socket() done, maybe bound */
+	SN_TCP_LISTEN,
+	SN_TCP_CONNECTING,
+	SN_TCP_CONNECTED,
+	SN_TCP_CLOSED,      /* reset, failed, or pcb gone */
+};
+
+struct sn_dgram {
+	struct pbuf *p;
+	ip_addr_t addr;
+	u16_t port;
+};
+
+struct sn_epoll;
+
+struct sn_sock {
+	enum sn_fd_kind kind;
+	int fd;                     /* -1 while in a listener's accept queue */
+	int family;                 /* AF_INET or AF_INET6 */
+	bool nonblock;
+	int err;                    /* pending SO_ERROR (errno value) */
+	union {
+		struct tcp_pcb *tcp;
+		struct udp_pcb *udp;
+	} pcb;
+
+	/* TCP */
+	enum sn_tcp_state state;
+	bool rd_eof;                /* FIN received */
+	bool wr_shut;               /* shutdown(SHUT_WR) or close */
+	bool rd_shut;               /* shutdown(SHUT_RD) */
+	bool nodelay;
+	struct pbuf *rxq, *rxq_tail; /* single pbufs linked by next */
+	uint16_t rx_off;            /* consumed bytes of rxq's first pbuf */
+	uint32_t rx_bytes;
+	uint32_t recved_pending;    /* consumed, not yet given back to the window */
+	struct sn_sock **acceptq;   /* listener: established, not yet accepted */
+	int aq_head, aq_count, aq_cap;
+	struct sn_sock *listener;   /* accepted socket still in acceptq */
+	int linger_zero;
+
+	/* UDP */
+	struct sn_dgram *dq;
+	unsigned dq_head, dq_count, dq_cap;
+	ip_addr_t peer;
+	u16_t peer_port;
+	bool udp_connected;
+
+	/* Timeouts for blocking calls, microseconds (0 = none). */
+	uint64_t rcvtimeo_us, sndtimeo_us;
+
+	/* epoll registration: one instance at a time. */
+	struct sn_epoll *ep;
+	uint32_t ep_events;
+	uint64_t ep_data;
+	bool ep_queued;
+	struct sn_sock *ep_next;
+};
+
+struct sn_epoll {
+	enum sn_fd_kind kind;       /* SN_FD_EPOLL */
+	int fd;
+	struct sn_sock *ready_head, *ready_tail;
+	unsigned nregistered;
+};
+
+/* Socket layer counters, printed with --stats. */
+struct sn_api_stats {
+	uint64_t sockets_opened, sockets_closed;
+	uint64_t tcp_accepted, tcp_accept_overflow;
+	uint64_t tcp_unread_at_close;
+	uint64_t udp_rcvq_full, udp_tx_nomem;
+	uint64_t tcp_close_aborted;
+};
+extern struct sn_api_stats sn_api_stats_c;
+
+/* Lifecycle, from api/stack_ctl.c. */
+void sn_api_init(void);
+void sn_api_close_all(void);
+bool sn_api_busy(void);
+void sn_api_fini(void);
+void sn_api_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
+
+/* Descriptor table (api/socket.c). */
+void *sn_fd_get(int fd, enum sn_fd_kind *kind);
+int sn_fd_alloc(void *obj, enum sn_fd_kind kind);
+void sn_fd_free(int fd);
+struct sn_sock *sn_sock_get(int fd);        /* sets errno: EBADF, ENOTSOCK */
+struct sn_sock *sn_sock_new(enum sn_fd_kind kind, int family);
+void sn_sock_free(struct sn_sock *s);
+int sn_err(int e);                          /* errno = e; return -1 */
+int sn_err_from_lwip(err_t e);              /* errno value for an err_t */
+
+/* Wait helper for blocking calls: one poll iteration, then 0 to try again,
+ * or -1 with errno (EINTR after sn_stop, EAGAIN when the deadline passed). */
+int sn_block_wait(uint64_t deadline_us);
+uint64_t sn_deadline(uint64_t timeo_us);
+
+/* Address conversion (api/socket.c). */
+int sn_sockaddr_to_ip(const struct sn_sock *s, const struct sockaddr *sa,
+		      socklen_t len, ip_addr_t *ip, u16_t *port);
+void sn_ip_to_sockaddr(int family, const ip_addr_t *ip, u16_t port,
+		       struct sockaddr *sa, socklen_t *len);
+
+/* TCP (api/sock_tcp.c). */
+int sn_tcp_open(struct sn_sock *s);
+void sn_tcp_close(struct sn_sock *s);
+uint32_t sn_tcp_events(const struct sn_sock *s);
+
+/* UDP (api/sock_udp.c). */
+int sn_udp_open(struct sn_sock *s);
+void sn_udp_close(struct sn_sock *s);
+uint32_t sn_udp_events(const struct sn_sock *s);
+
+/* epoll (api/epoll.c): a socket's readiness may have changed. */
+void sn_ev_notify(struct sn_sock *s);
+void sn_ev_forget(struct sn_sock *s);
+void sn_epoll_destroy(struct sn_epoll *ep);
+
+#endif
