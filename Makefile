@@ -84,8 +84,9 @@ $(B)/lib/pkgconfig/sealnet.pc: Makefile
 
 # Each program is a folder apps/NAME with its .c files. Programs link the
 # static library so they run from build/bin without LD_LIBRARY_PATH.
+app_objs = $(patsubst %.c,$(B)/obj/%.o,$(wildcard apps/$(1)/*.c))
 .SECONDEXPANSION:
-$(B)/bin/%: $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard apps/$$*/*.c)) $(B)/lib/libsealnet.a
+$(B)/bin/%: $$(call app_objs,$$*) $(B)/lib/libsealnet.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(B)/lib/libsealnet.a \
 		-Wl,--no-whole-archive $(LDLIBS)

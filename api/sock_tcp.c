@@ -235,7 +235,8 @@ static size_t send_room(const struct tcp_pcb *pcb)
 {
 	if (tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 2)
 		return 0;
-	return tcp_sndbuf(pcb);
+	/* Not tcp_sndbuf(): it clamps to 16 bits when windows are scaled. */
+	return pcb->snd_buf;
 }
 
 /* Queue up to len bytes; returns bytes queued (may be 0) or -errno. */

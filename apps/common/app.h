@@ -19,18 +19,6 @@
 
 #include <sealnet/sealnet.h>
 
-/*
- * The public headers declare sn_shutdown twice: stack.h's teardown
- * (void sn_shutdown(void)) and socket.h's half-close (int sn_shutdown(int,
- * int)), which cannot compile together. Until one is renamed, the programs
- * reach both only through these two names; the fix is one line here.
- */
-#ifndef APP_SOCK_SHUTDOWN
-#define APP_SOCK_SHUTDOWN sn_sock_shutdown
-#endif
-#define app_stack_shutdown() sn_shutdown()
-#define app_sock_shutdown(fd, how) APP_SOCK_SHUTDOWN((fd), (how))
-
 #define APP_EXIT_USAGE  2       /* bad option or value */
 #define APP_WAIT_MS     100     /* epoll timeout: how often loops look at the clock */
 #define APP_MAX_EVENTS  256
@@ -61,7 +49,8 @@ static inline void app_parse(struct sn_config *cfg, int argc, char **argv,
 	if (rc == 1)
 		exit(0);
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", cfg->prog, err[0] ? err : "bad arguments");
+		/* The library's message already reads "PROG: --opt: reason". */
+		fprintf(stderr, "%s\n", err[0] ? err : "bad arguments");
 		exit(APP_EXIT_USAGE);
 	}
 }
@@ -107,7 +96,7 @@ static inline void app_start(const struct sn_config *cfg)
 
 		fprintf(stderr, "%s: cannot start the stack: %s\n", cfg->prog,
 			strerror(e));
-		app_stack_shutdown();
+		sn_cleanup();
 		exit(1);
 	}
 	sn_handle_signals();
@@ -189,7 +178,7 @@ static inline int app_serve_any(const char *prog, int ep, int family, int type,
 			type == SOCK_STREAM ? "tcp" : "udp",
 			family == AF_INET6 ? "[::]" : "0.0.0.0", port,
 			strerror(errno));
-		app_stack_shutdown();
+		sn_cleanup();
 		exit(1);
 	}
 	return fd;

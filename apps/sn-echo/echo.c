@@ -254,7 +254,7 @@ static void echo_open(struct echo *e)
 	e->ep = sn_epoll_create(1);
 	if (e->ep < 0) {
 		fprintf(stderr, PROG ": epoll_create: %s\n", strerror(errno));
-		app_stack_shutdown();
+		sn_cleanup();
 		exit(1);
 	}
 	for (int i = 0; i < 2; i++) {
@@ -292,8 +292,8 @@ int main(int argc, char **argv)
 
 	sn_config_init(&cfg, PROG);
 	app_parse(&cfg, argc, argv, opts, on_opt, &e,
-		  "usage: " PROG " --port P [common options]\n"
-		  "TCP and UDP echo server, IPv4 and IPv6.");
+		  "--port P [common options]\n"
+		  "TCP and UDP echo server on port P, IPv4 and IPv6.");
 	if (!e.port)
 		app_usage_fail(PROG, "port", "required");
 	e.conns = calloc(SN_MAX_FDS, sizeof(*e.conns));
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			dispatch(&e, &evs[i]);
 	echo_close(&e);
-	app_stack_shutdown();
+	sn_cleanup();
 	free(e.conns);
 	free(e.scratch);
 	return 0;
