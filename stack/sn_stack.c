@@ -19,10 +19,12 @@
 #include "sn_counters.h"
 #include "sn_hooks.h"
 
-/* Default TIME_WAIT cap: lwIP keeps TIME_WAIT pcbs on a list it scans for
- * every new connection and port choice, so thousands of connections per
- * second need a bound. 2048 covers a minute of 30 connections/s. */
-#define SN_TW_MAX_DEFAULT 2048
+/* Default TIME_WAIT cap: lwIP keeps TIME_WAIT pcbs on a list it scans
+ * linearly for every SYN and every ephemeral port choice; at 2,048 entries
+ * that scan was over half of a tcp-crr server's profile. 128 keeps the
+ * scan short; the connections ended early are counted (tcp_tw_recycled).
+ * A hashed TIME_WAIT table would lift this limit. */
+#define SN_TW_MAX_DEFAULT 128
 
 static int running;
 static unsigned tw_max;
