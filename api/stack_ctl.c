@@ -189,6 +189,7 @@ void sn_cleanup(void)
 		sn_api_fini();
 		if (config.stats)
 			sn_stats_print(stdout);
+		sn_port_stop(&port);
 		sn_stack_fini();
 	}
 	if (started >= 2)

@@ -55,11 +55,14 @@ struct sn_port {
 	struct rte_mempool *pool;      /* rx and copied tx frames */
 	struct rte_mempool *ext_pool;  /* data-less mbufs for zero-copy tx */
 	bool started;
+	bool stopped;
 };
 
 /* Configure and start the EAL's port with one queue pair on the calling
  * lcore. 0 or -1 with err. */
 int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen);
+/* Stop RX/TX (releasing mbufs the port holds), then close and free. */
+void sn_port_stop(struct sn_port *p);
 void sn_port_close(struct sn_port *p);
 
 uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n);

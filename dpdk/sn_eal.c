@@ -130,6 +130,9 @@ int sn_eal_start(const struct sn_eal_conf *c, char *err, size_t errlen)
 	argv[argc++] = "--file-prefix";
 	argv[argc++] = prefix;
 	argv[argc++] = "--in-memory";
+	/* One file (memfd) per memory segment list: a vhost-user back end
+	 * maps at most 8 regions, and page-sized segments overflow that. */
+	argv[argc++] = "--single-file-segments";
 	argv[argc++] = "--log-level";
 	argv[argc++] = log ? log : "warning";
 	if (!huge_pages_ready()) {

@@ -91,6 +91,16 @@ static void choose_offloads(struct sn_port *p, const struct rte_eth_dev_info *di
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 }
 
+/* Largest MTU the port takes: its own limit and its frame limit less the
+ * Ethernet header and CRC (DPDK's frame overhead). */
+static uint16_t max_mtu(const struct rte_eth_dev_info *di)
+{
+	uint32_t by_frame = di->max_rx_pktlen > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN ?
+		di->max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN : 0;
+
+	return (uint16_t)RTE_MIN((uint32_t)di->max_mtu, by_frame);
+}
+
 static int set_mtu(struct sn_port *p, const struct rte_eth_dev_info *di,
 		   uint16_t mtu, char *err, size_t errlen)
 {
@@ -150,6 +160,11 @@ int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
 	rc = rte_eth_dev_info_get(p->port_id, &di);
 	if (rc)
 		return fail(err, errlen, "port info", rc);
+	if (mtu > max_mtu(&di) || mtu < di.min_mtu) {
+		snprintf(err, errlen, "the %s port carries MTU %u to %u, not %u",
+			 di.driver_name, di.min_mtu, max_mtu(&di), mtu);
+		return -1;
+	}
 	if (make_pools(p, mtu, err, errlen))
 		return -1;
 	memset(&conf, 0, sizeof(conf));
@@ -168,10 +183,19 @@ int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
 	return 0;
 }
 
+void sn_port_stop(struct sn_port *p)
+{
+	/* Stopping releases the mbufs the port still holds for TX; those may
+	 * carry lwIP heap buffers, so this comes before the stack goes. */
+	if (p->started && !p->stopped)
+		rte_eth_dev_stop(p->port_id);
+	p->stopped = true;
+}
+
 void sn_port_close(struct sn_port *p)
 {
 	if (p->started) {
-		rte_eth_dev_stop(p->port_id);
+		sn_port_stop(p);
 		/* Closing the port removes the TAP device and the memif or
 		 * vhost-user socket file it created. */
 		rte_eth_dev_close(p->port_id);
