@@ -34,6 +34,7 @@ def tcp_bulk(host, port, mib):
     s.settimeout(60)
     sent_hash = hashlib.sha256()
     send_err = []
+    sent = [0]
 
     def sender():
         # Random data, so a stack that drops, repeats or reorders a segment fails.
@@ -44,6 +45,7 @@ def tcp_bulk(host, port, mib):
                 sent_hash.update(buf)
                 s.sendall(buf)
                 left -= len(buf)
+                sent[0] += len(buf)
         except OSError as e:
             send_err.append(e)
 
@@ -53,7 +55,12 @@ def tcp_bulk(host, port, mib):
     got = 0
     recv_hash = hashlib.sha256()
     while got < total:
-        buf = s.recv(CHUNK)
+        try:
+            buf = s.recv(CHUNK)
+        except socket.timeout:
+            print(f"stalled: nothing received for 60s; sent {sent[0]} of {total} bytes, "
+                  f"received {got} back")
+            return 1
         if not buf:
             print(f"connection closed after {got} of {total} bytes echoed")
             return 1

@@ -60,12 +60,13 @@ _SN_CHECK_N=0
 check() {
 	local desc=$1; shift
 	_SN_CHECK_N=$((_SN_CHECK_N + 1))
-	local log=$WORK/check-$_SN_CHECK_N.log rc=0
-	"$@" >"$log" 2>&1 || rc=$?
+	local log=$WORK/check-$_SN_CHECK_N.log rc=0 t0=$EPOCHREALTIME dt
+	run_fg "$@" >"$log" 2>&1 || rc=$?
+	dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1fs", b - a}')
 	if [ "$rc" = 0 ]; then
-		pass "$desc"
+		pass "$desc ($dt)"
 	else
-		fail "$desc (exit $rc)"
+		fail "$desc (exit $rc after $dt)"
 		printf '  command: %s\n' "$*"
 		show_log "$log" 30
 	fi
@@ -104,13 +105,26 @@ stop_pid() {
 }
 
 _sn_forget() {
-	local p out=()
-	for p in "${_SN_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
-	_SN_PIDS=("${out[@]}")
+	local p keep=()
+	for p in "${_SN_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	_SN_PIDS=("${keep[@]}")
 }
 
 # track_pid PID: stop it at exit if it is still running.
 track_pid() { _SN_PIDS+=("$1"); }
+
+# run_fg CMD...: run CMD as if in the foreground, but as a tracked background job
+# and `wait`: bash runs a signal trap only after a foreground child ends, while
+# `wait` returns at once, so Ctrl-C or SIGTERM cleans up without delay.
+run_fg() {
+	local p rc=0
+	"$@" &
+	p=$!
+	track_pid "$p"
+	wait "$p" || rc=$?
+	_sn_forget "$p"
+	return "$rc"
+}
 
 _sn_cleanup() {
 	local rc=$? i p
@@ -122,9 +136,12 @@ _sn_cleanup() {
 	done
 	exit "$rc"
 }
+# The signal may arrive inside a function whose output goes to a log: report on
+# the script's own stdout, kept here.
+exec {_SN_STDOUT}>&1
 trap _sn_cleanup EXIT
-trap 'info "interrupted"; exit 130' INT
-trap 'info "terminated"; exit 143' TERM HUP
+trap 'info "interrupted, cleaning up" >&"$_SN_STDOUT"; exit 130' INT
+trap 'info "terminated, cleaning up" >&"$_SN_STDOUT"; exit 143' TERM HUP
 
 # ---- resources we create -----------------------------------------------------------
 
@@ -190,6 +207,13 @@ sweep_stale() {
 		case $pid in '' | *[!0-9]*) continue ;; esac
 		kill -0 "$pid" 2>/dev/null || rm -rf "$d"
 	done
+	# Work directories: /tmp/snt-SCRIPT-PID.XXXX
+	for d in /tmp/"$SN_NAME_PREFIX"-*-*.*; do
+		[ -d "$d" ] || continue
+		pid=${d%.*}; pid=${pid##*-}
+		case $pid in '' | *[!0-9]*) continue ;; esac
+		kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+	done
 	return 0
 }
 
@@ -250,7 +274,9 @@ hp_ensure() {
 _hp_sweep() {
 	local mapped f
 	mapped=$(cat /proc/[0-9]*/maps 2>/dev/null | grep -o '/dev/hugepages/[^ ]*' | sort -u)
-	for f in $(ls -1 /dev/hugepages 2>/dev/null); do
+	for f in /dev/hugepages/*; do
+		[ -e "$f" ] || continue
+		f=${f#/dev/hugepages/}
 		grep -qxF -- "$f" "$WORK/hugepages.before" 2>/dev/null && continue
 		grep -qxF -- "/dev/hugepages/$f" <<<"$mapped" && continue
 		rm -f -- "/dev/hugepages/$f"
@@ -277,7 +303,7 @@ spawn() {
 # the failure report).
 wait_ready() {
 	local pid=$1 log=$2 prog=$3; shift 3
-	wait_for_line "$log" "^$prog[^:]*: ready" "$SN_READY_TIMEOUT" "$pid" && return 0
+	wait_for_line "$log" "^${prog}[^:]*: ready" "$SN_READY_TIMEOUT" "$pid" && return 0
 	fail "$prog did not print '$prog: ready' within ${SN_READY_TIMEOUT}s"
 	printf '  command: %s %s\n' "$prog" "$*"
 	kill -0 "$pid" 2>/dev/null || printf '  (it exited)\n'
@@ -294,10 +320,10 @@ start_server() {
 
 # stop_server PID NAME LOG: SIGTERM; checks that it exits 0 within the timeout.
 stop_server() {
-	local pid=$1 name=$2 log=$3 rc=0
+	local pid=$1 name=$2 log=$3 rc=0 t0=$SECONDS
 	stop_pid "$pid" || rc=$?
 	if [ "$rc" = 0 ]; then
-		pass "$name exits 0 on SIGTERM"
+		pass "$name exits 0 on SIGTERM ($((SECONDS - t0))s)"
 	else
 		fail "$name exit status $rc on SIGTERM (expected 0)"
 		show_log "$log" 30
@@ -315,7 +341,14 @@ json_line() { grep -E '^\{' "$1" | tail -n 1; }
 # perf_client LOG TIMEOUT ARGS...: run `sn-perf client ARGS --json`, bounded.
 perf_client() {
 	local log=$1 t=$2; shift 2
-	timeout -k 5 "$t" "$SN_BIN/sn-perf" client "$@" --json >"$log" 2>&1
+	run_fg timeout -k 5 "$t" "$SN_BIN/sn-perf" client "$@" --json >"$log" 2>&1
+}
+
+# perf_json_ok JSON: no errors, and some traffic was measured (a client that
+# exits 0 having moved nothing has not shown anything).
+perf_json_ok() {
+	jq -e '((.errors // 0) == 0) and (((.bytes // 0) > 0) or ((.cps // 0) > 0)
+		or ((.p50_us // 0) > 0) or ((.pps // 0) > 0))' >/dev/null 2>&1 <<<"$1"
 }
 
 # perf_check DESC LOG RC: judge a finished sn-perf client run: exit 0, a JSON
@@ -334,7 +367,7 @@ perf_check() {
 		show_log "$log" 30
 		return 1
 	fi
-	if ! jq -e '((.errors // 0) == 0) and (((.bytes // 0) > 0) or ((.cps // 0) > 0) or ((.p50_us // 0) > 0) or ((.pps // 0) > 0))' >/dev/null <<<"$js"; then
+	if ! perf_json_ok "$js"; then
 		fail "$desc: errors or no traffic: $js"
 		return 1
 	fi
@@ -372,7 +405,7 @@ perf_suite() {
 		# shellcheck disable=SC2086  # extra holds separate words on purpose
 		perf_client "$log" $((secs + 40)) "${common_c[@]}" --connect 198.51.100.1:5201 \
 			--mode "$mode" --seconds "$secs" $extra || rc=$?
-		perf_check "sn-perf $mode ${secs}s $extra" "$log" "$rc" ||
+		perf_check "sn-perf $mode ${secs}s${extra:+ $extra}" "$log" "$rc" ||
 			printf '  command: sn-perf client %s --connect 198.51.100.1:5201 --mode %s --seconds %s %s --json\n' \
 				"${common_c[*]}" "$mode" "$secs" "$extra"
 		if ! kill -0 "$spid" 2>/dev/null; then

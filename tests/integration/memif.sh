@@ -19,7 +19,7 @@ require_bins sn-perf
 make_workdir
 make_rundir
 sweep_stale
-hp_ensure
+hp_ensure "$SN_HUGEPAGES"
 info "memif socket $RUNDIR/memif.sock, programs from $SN_BIN"
 perf_suite "memif:$RUNDIR/memif.sock,server" "memif:$RUNDIR/memif.sock,client" \
 	"${SN_STREAM_SECONDS:-3}" "${SN_SHORT_SECONDS:-2}"

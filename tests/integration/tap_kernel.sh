@@ -20,6 +20,8 @@
 #   message; malformed frames from scapy, after which the stack must still answer.
 # Both servers run with --stats and must exit 0 on SIGTERM.
 # One stack process at a time: each busy-polls a core and the kernel peer needs the other.
+# Most helpers below are called through check(), which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -136,7 +138,11 @@ stack_mac() {
 bad_input() {
 	local dev=$1 mac
 	mac=$(stack_mac "$dev")
-	[ -n "$mac" ] || { echo "no ARP entry for $STACK4 on $dev"; return 1; }
+	if [ -z "$mac" ]; then
+		# Without the stack's MAC the frames still reach it as broadcasts.
+		echo "no ARP entry for $STACK4 on $dev; sending to ff:ff:ff:ff:ff:ff"
+		mac=ff:ff:ff:ff:ff:ff
+	fi
 	nsx timeout 60 "$PY" "$SN_ROOT/tests/integration/bad_frames.py" "$dev" "$mac" \
 		"$STACK4" "$STACK6" "$ECHO_PORT" 2
 }
@@ -148,7 +154,7 @@ phase_echo() {
 	start_tap_server epid "$WORK/echo.log" "$dev" sn-echo --port "$ECHO_PORT" || return 1
 	check "ping $STACK4" ping_ok "$STACK4"
 	check "ping -6 $STACK6" ping_ok -6 "$STACK6"
-	check "ping 1472-byte payload, DF set" ping_ok -s 1472 -M do "$STACK4"
+	check "ping 1472-byte payload, DF set" ping_ok -s 1472 -M "do" "$STACK4"
 	check "TCP echo: $BULK_MIB MiB from a kernel client, same SHA-256" \
 		peer 240 tcp-bulk "$STACK4" "$ECHO_PORT" "$BULK_MIB"
 	check "TCP echo over IPv6: 8 MiB, same SHA-256" peer 120 tcp-bulk "$STACK6" "$ECHO_PORT" 8
@@ -172,7 +178,7 @@ main() {
 	case " ${SN_TAP_PHASES:-httpd} " in *" httpd "*) require_bins sn-httpd ;; esac
 	make_workdir
 	sweep_stale
-	hp_ensure
+	hp_ensure "$SN_HUGEPAGES"
 	make_netns NS k || die "cannot create a network namespace"
 	info "namespace $NS, programs from $SN_BIN"
 	# SN_TAP_PHASES lets asan.sh run the echo phase alone.

@@ -18,7 +18,7 @@ require_bins sn-perf
 make_workdir
 make_rundir
 sweep_stale
-hp_ensure
+hp_ensure "$SN_HUGEPAGES"
 info "vhost-user socket $RUNDIR/vhost.sock, programs from $SN_BIN"
 # The vhost side is the server, so it exists before the virtio side connects.
 perf_suite "vhost:$RUNDIR/vhost.sock" "virtio:$RUNDIR/vhost.sock" \
