@@ -109,6 +109,6 @@ demo: all
 	bash tests/integration/demo.sh
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan build-fuzz
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -167,7 +167,7 @@ int sn_epoll_ctl(int epfd, int op, int fd, struct sn_epoll_event *ev)
 	if (!s)
 		return sn_err(EBADF);
 	if (kind != SN_FD_TCP && kind != SN_FD_UDP)
-		return sn_err(kind == SN_FD_EPOLL ? EINVAL : ENOTSOCK);
+		return sn_err(ENOTSOCK);
 	switch (op) {
 	case SN_EPOLL_CTL_ADD:
 	case SN_EPOLL_CTL_MOD:

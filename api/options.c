@@ -4,6 +4,7 @@
  * the program's own handler. Pure parsing: nothing is started here.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ static int parse_uint(const char *s, long lo, long hi, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -145,6 +146,13 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 {
 	long n;
 
+	if (!v && strcmp(name, "stats")) {
+		if (strcmp(name, "dev") && strcmp(name, "addr") && strcmp(name, "gw") &&
+		    strcmp(name, "mtu") && strcmp(name, "lcore"))
+			return 0;
+		snprintf(err, errlen, "missing value");
+		return -1;
+	}
 	if (!strcmp(name, "dev")) {
 		if (sn_dev_check(v, err, errlen))
 			return -1;

@@ -59,7 +59,12 @@ static int write_long(const char *path, long v)
 static int huge_pages_ready(void)
 {
 	long free_pages = read_long(FREE_HUGE), total = read_long(NR_HUGE);
+	const char *env = getenv("SN_HUGE");
 
+	/* SN_HUGE=0 forces --no-huge (tests of that path, hosts without
+	 * huge pages to spare). */
+	if (env && !strcmp(env, "0"))
+		return 0;
 	if (free_pages < 0 || total < 0)
 		return 0;
 	if (free_pages >= HUGE_PAGES_NEEDED)
@@ -129,14 +134,19 @@ int sn_eal_start(const struct sn_eal_conf *c, char *err, size_t errlen)
 	argv[argc++] = lcore;
 	argv[argc++] = "--file-prefix";
 	argv[argc++] = prefix;
-	argv[argc++] = "--in-memory";
-	/* One file (memfd) per memory segment list: a vhost-user back end
-	 * maps at most 8 regions, and page-sized segments overflow that. */
-	argv[argc++] = "--single-file-segments";
 	argv[argc++] = "--log-level";
 	argv[argc++] = log ? log : "warning";
-	if (!huge_pages_ready()) {
+	if (huge_pages_ready()) {
+		argv[argc++] = "--in-memory";
+		/* One file (memfd) per memory segment list: a vhost-user back
+		 * end maps at most 8 regions, and page-sized segments overflow
+		 * that. */
+		argv[argc++] = "--single-file-segments";
+	} else {
+		/* --no-huge is legacy memory, which --in-memory refuses; no
+		 * shared config keeps runtime files away all the same. */
 		argv[argc++] = "--no-huge";
+		argv[argc++] = "--no-shconf";
 		argv[argc++] = "-m";
 		argv[argc++] = NO_HUGE_MB;
 	}

@@ -15,6 +15,7 @@
 #include "sn_netif.h"
 #include "sn_pbuf.h"
 #include "sn_counters.h"
+#include "sn_rxcheck.h"
 #include "sn_dev.h"
 
 #define SN_ETH_HLEN 14
@@ -144,6 +145,10 @@ static void rx_one(struct rte_mbuf *m)
 	}
 	if (!rx_cksum_flags(m)) {
 		sn_count(SN_C_DROP_RX_BAD_CKSUM, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!sn_rx_check(m)) {
 		rte_pktmbuf_free(m);
 		return;
 	}

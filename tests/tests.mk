@@ -1,4 +1,148 @@
 # Test targets, included by the top-level Makefile.
-.PHONY: test
+#
+#   make unit        unit tests (Criterion) against build/lib/libsealnet.a
+#   make unit-asan   the same, library and tests built with ASan and UBSan
+#   make asan        the programs built with ASan and UBSan into build-asan/bin
+#   make fuzz        libFuzzer target for inbound frames (clang) into build-fuzz/
+#   make fuzz-run    build it, then fuzz for FUZZ_SECONDS; any crash fails
+#
+# Unit test binaries: one per tests/unit/test_*.c, each linked with the
+# shared harness (tests/unit/harness.c: the stack over a fake port, and
+# frames.c: frame builders). Criterion runs each test in its own process;
+# tests that start the stack run one at a time (--jobs 1), as each process
+# starts its own EAL.
+.PHONY: test unit unit-asan asan fuzz fuzz-run
 test: all
 	bash tests/run
+
+UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
+UNIT_HELPERS  := tests/unit/harness.c tests/unit/frames.c
+UNIT_HDRS     := tests/unit/harness.h tests/unit/frames.h
+UNIT_TIMEOUT  ?= 300
+UNIT_ARGS     ?=
+UNIT_LDLIBS   := -lcriterion $(LDLIBS)
+UNIT_CFLAGS    = $(ALL_CFLAGS) -Itests/unit
+UNIT_BINS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+# whole-archive: the library's constructors (DPDK drivers) and every
+# symbol the harness reaches only through lwIP come along.
+link_lib = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(UNIT_HDRS) $(B)/lib/libsealnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_HELPERS) \
+		$(call link_lib,$(B)/lib/libsealnet.a) $(UNIT_LDLIBS)
+
+# run_tests BINARIES[,ENV]: each bounded by UNIT_TIMEOUT, all run even
+# after a failure; fails when any failed. A sanitizer report also fails:
+# LeakSanitizer reports at a Criterion worker's exit, after the test was
+# counted as passed, so the output is searched for reports (the log is
+# kept next to the binary).
+define run_tests
+	@fail=0; for t in $(1); do \
+		echo "== $$t"; rc=0; \
+		$(2) timeout -k 10 $(UNIT_TIMEOUT) $$t --jobs 1 $(UNIT_ARGS) >$$t.log 2>&1 || rc=$$?; \
+		cat $$t.log; \
+		if [ $$rc != 0 ]; then echo "FAIL: $$t (exit $$rc)"; fail=1; \
+		elif grep -qE 'ERROR: (Leak|Address)Sanitizer|runtime error:' $$t.log; then \
+			echo "FAIL: $$t (sanitizer report)"; fail=1; fi; \
+	done; \
+	if [ $$fail = 0 ]; then echo "unit: all binaries passed"; else echo "unit: FAILED"; fi; \
+	exit $$fail
+endef
+
+unit: $(UNIT_BINS)
+	$(call run_tests,$(UNIT_BINS))
+
+# ---- Sanitizers ----------------------------------------------------------------
+
+A          := build-asan
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+A_OBJS     := $(patsubst %.c,$(A)/obj/%.o,$(SN_SRCS)) \
+	$(patsubst $(LWIP)/%.c,$(A)/obj/lwip/%.o,$(LWIP_SRCS))
+A_UNIT_BINS := $(patsubst tests/unit/%.c,$(A)/tests/%,$(UNIT_SRCS))
+A_APP_BINS  := $(addprefix $(A)/bin/,$(APPS))
+# DPDK keeps its EAL allocations for the life of the process; sealnet's
+# own allocations are never suppressed (tests/unit/lsan.supp).
+SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp:print_suppressions=0
+
+$(A)/obj/lwip/%.o: $(LWIP)/%.c stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LWIP_CFLAGS) $(SAN_FLAGS) -MMD -c $< -o $@
+
+$(A)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -c $< -o $@
+
+$(A)/lib/libsealnet.a: $(A_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(UNIT_HDRS) $(A)/lib/libsealnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< $(UNIT_HELPERS) \
+		$(call link_lib,$(A)/lib/libsealnet.a) $(UNIT_LDLIBS)
+
+unit-asan: $(A_UNIT_BINS)
+	$(call run_tests,$(A_UNIT_BINS),$(SAN_ENV))
+
+# The programs, for tests/integration/asan.sh (SN_BIN=build-asan/bin).
+asan_app_objs = $(patsubst %.c,$(A)/obj/%.o,$(wildcard apps/$(1)/*.c))
+$(A)/bin/%: $$(call asan_app_objs,$$*) $(A)/lib/libsealnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) \
+		$(call link_lib,$(A)/lib/libsealnet.a) $(LDLIBS)
+
+asan: $(A_APP_BINS) $(A_UNIT_BINS)
+
+# ---- Fuzzing -------------------------------------------------------------------------
+
+F            := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+# Longest input: H_FRAME_MAX, an mbuf's data room.
+FUZZ_MAX_LEN := 2048
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1
+F_OBJS       := $(patsubst %.c,$(F)/obj/%.o,$(SN_SRCS) $(UNIT_HELPERS)) \
+	$(patsubst $(LWIP)/%.c,$(F)/obj/lwip/%.o,$(LWIP_SRCS))
+
+$(F)/obj/lwip/%.o: $(LWIP)/%.c stack/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LWIP_CFLAGS) $(FUZZ_SAN) -MMD -c $< -o $@
+
+$(F)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) -Itests/unit $(FUZZ_SAN) -MMD -c $< -o $@
+
+$(F)/fuzz_frame: tests/fuzz/fuzz_frame.c $(F_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) -Itests/unit -fsanitize=fuzzer,address,undefined \
+		-fno-omit-frame-pointer -O1 -o $@ $< $(F_OBJS) $(LDLIBS)
+
+# Seed corpus: valid frames from a generator (checked in as source only).
+$(F)/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/frames.c tests/unit/frames.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -Wall -Itests/unit -o $@ $< tests/unit/frames.c
+
+$(F)/seeds/.done: $(F)/gen_seeds
+	rm -rf $(F)/seeds
+	mkdir -p $(F)/seeds
+	$(F)/gen_seeds $(F)/seeds
+	touch $@
+
+fuzz: $(F)/fuzz_frame $(F)/seeds/.done
+
+# New inputs go to build-fuzz/corpus (kept between runs), crashes to
+# build-fuzz/artifacts. libFuzzer exits non-zero on a crash, a leak, a
+# sanitizer report or an input slower than 10 s.
+fuzz-run: fuzz
+	@mkdir -p $(F)/corpus $(F)/artifacts
+	$(SAN_ENV) timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) $(F)/fuzz_frame \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=$(F)/artifacts/ \
+		$(F)/corpus $(F)/seeds
+
+-include $(shell find $(A)/obj $(F)/obj -name '*.d' 2>/dev/null)
