@@ -74,13 +74,18 @@ $(B)/lib/libsealnet.so: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libsealnet.so.0 -o $@ $^ $(LDLIBS)
 
-$(B)/lib/pkgconfig/sealnet.pc: Makefile
-	@mkdir -p $(dir $@)
+# write_pc FILE: the pkg-config file for the current PREFIX/LIBDIR/INCDIR.
+define write_pc
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: sealnet' 'Description: userspace TCP/IP stack with IPsec built in' \
 	  'Version: $(VERSION)' 'Requires.private: libdpdk' \
 	  'Libs: -L$${libdir} -lsealnet' 'Libs.private: -lm -lpthread' \
-	  'Cflags: -I$${includedir}' > $@
+	  'Cflags: -I$${includedir}' > $(1)
+endef
+
+$(B)/lib/pkgconfig/sealnet.pc: Makefile
+	@mkdir -p $(dir $@)
+	$(call write_pc,$@)
 
 # Each program is a folder apps/NAME with its .c files. Programs link the
 # static library so they run from build/bin without LD_LIBRARY_PATH.
@@ -97,7 +102,7 @@ install: lib
 	install -m 755 $(B)/lib/libsealnet.so $(DESTDIR)$(LIBDIR)/libsealnet.so.0
 	ln -sf libsealnet.so.0 $(DESTDIR)$(LIBDIR)/libsealnet.so
 	install -m 644 api/include/sealnet/*.h $(DESTDIR)$(INCDIR)/sealnet/
-	install -m 644 $(B)/lib/pkgconfig/sealnet.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(call write_pc,$(DESTDIR)$(LIBDIR)/pkgconfig/sealnet.pc)
 	for p in $(APP_BINS); do [ -f $$p ] && install -m 755 $$p $(DESTDIR)$(BINDIR)/ || true; done
 
 include tests/tests.mk
