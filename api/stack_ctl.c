@@ -20,6 +20,7 @@
 #include "sn_sys.h"
 #include "sn_counters.h"
 #include "sn_api.h"
+#include "sn_ctl.h"
 
 /* After the last close, keep polling this long so FINs and the data still
  * queued reach the peer before the port goes away. */
@@ -30,6 +31,7 @@ static struct sn_netdev netdev;
 static struct sn_config config;
 static volatile sig_atomic_t stop_flag;
 static int started;      /* 0 none, 1 EAL up, 2 port up, 3 stack up */
+static uint64_t next_ctl_tsc, ctl_period_tsc;
 
 static const struct sn_netdev_ops port_ops = {
 	.rx_burst = sn_port_rx,
@@ -114,13 +116,27 @@ int sn_start(const struct sn_config *cfg)
 	 * which must not hold a server's start. */
 	sn_port_wait_link(&port, 200);
 	sn_api_init();
+	rc = sn_ctl_open(cfg->prog);
+	if (rc)
+		fprintf(stderr, "%s: no control socket for snctl: %s\n", cfg->prog,
+			strerror(-rc));
+	/* snctl is served between poll iterations, every 5 ms. */
+	ctl_period_tsc = rte_get_tsc_hz() / 200;
+	next_ctl_tsc = 0;
 	return 0;
 }
 
 int sn_poll(void)
 {
+	uint64_t now;
+
 	if (started < 3)
 		return 0;
+	now = rte_rdtsc();
+	if (now >= next_ctl_tsc) {
+		next_ctl_tsc = now + ctl_period_tsc;
+		sn_ctl_poll();
+	}
 	return sn_stack_poll();
 }
 
@@ -183,6 +199,7 @@ static void linger(void)
 
 void sn_cleanup(void)
 {
+	sn_ctl_close();
 	if (started >= 3) {
 		sn_api_close_all();
 		linger();

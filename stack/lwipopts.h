@@ -226,6 +226,8 @@ uint16_t sn_chksum(const void *data, int len);
 /* lwIP's own counters feed `--stats` next to ours: protocol errors,
  * checksum failures and drops per protocol. */
 #define LWIP_STATS                      1
+/* 32-bit counters: 16-bit ones wrap within milliseconds at line rate. */
+#define LWIP_STATS_LARGE                1
 #define LWIP_STATS_DISPLAY              0
 #define LINK_STATS                      1
 #define ETHARP_STATS                    1

@@ -1,0 +1,17 @@
+/* The control channel snctl talks to (api/ctl.c). Internal. */
+#ifndef SN_CTL_H
+#define SN_CTL_H
+
+#include <stdio.h>
+
+/* A command handler: argv[0] is the command word. Writes its answer to
+ * out; returns 0 (the channel adds "ok") or -1 after writing "error: ...". */
+typedef int (*sn_ctl_fn)(FILE *out, int argc, char **argv, void *ctx);
+
+int sn_ctl_open(const char *prog);
+void sn_ctl_close(void);
+void sn_ctl_poll(void);
+const char *sn_ctl_path(void);
+int sn_ctl_register(const char *word, sn_ctl_fn fn, void *ctx, const char *help);
+
+#endif
