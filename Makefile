@@ -32,12 +32,12 @@ DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 OPT      ?= -O3
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
 CFLAGS_COMMON := $(OPT) -g -fPIC -std=gnu11 -D_GNU_SOURCE $(DPDK_CFLAGS) \
-	-Iapi/include -Iapi -Istack -Idpdk -I$(LWIP)/src/include
+	-Iapi/include -Iapi -Istack -Idpdk -Iipsec -I$(LWIP)/src/include
 CFLAGS   ?=
 ALL_CFLAGS := $(CFLAGS_COMMON) $(WARN) $(CFLAGS)
 # lwIP is compiled as it is, with our options; its own warnings are not ours.
 LWIP_CFLAGS := $(CFLAGS_COMMON) -w $(CFLAGS)
-LDLIBS   := $(DPDK_LIBS) -lm -lpthread
+LDLIBS   := $(DPDK_LIBS) -lIPSec_MB -lmbedcrypto -lm -lpthread
 
 LWIP_SRCS := $(wildcard $(LWIP)/src/core/*.c $(LWIP)/src/core/ipv4/*.c \
 	$(LWIP)/src/core/ipv6/*.c) $(LWIP)/src/netif/ethernet.c
@@ -79,7 +79,7 @@ define write_pc
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: sealnet' 'Description: userspace TCP/IP stack with IPsec built in' \
 	  'Version: $(VERSION)' 'Requires.private: libdpdk' \
-	  'Libs: -L$${libdir} -lsealnet' 'Libs.private: -lm -lpthread' \
+	  'Libs: -L$${libdir} -lsealnet' 'Libs.private: -lIPSec_MB -lmbedcrypto -lm -lpthread' \
 	  'Cflags: -I$${includedir}' > $(1)
 endef
 
@@ -117,3 +117,12 @@ clean:
 	rm -rf $(B) build-asan build-fuzz
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# Per-packet ESP seal/open against the raw intel-ipsec-mb cipher, in one run.
+.PHONY: esp-bench
+$(B)/bench/esp-bench: bench/esp_bench.c $(B)/lib/libsealnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/lib/libsealnet.a $(LDLIBS)
+
+esp-bench: $(B)/bench/esp-bench
+	$(B)/bench/esp-bench

@@ -13,6 +13,7 @@
 
 #include "sealnet/stack.h"
 #include "sn_dev.h"
+#include "sn_ipsec_api.h"
 
 #define SN_MTU_MIN 576
 #define SN_MTU_MIN6 1280
@@ -25,6 +26,7 @@ static const struct sn_opt common_opts[] = {
 	{ "mtu", SN_OPT_REQUIRED, 0, "N   link MTU, 576-9000 (default 1500)" },
 	{ "lcore", SN_OPT_REQUIRED, 0, "N   lcore (CPU) to run on (default 0)" },
 	{ "stats", SN_OPT_NONE, 0, "print port, stack and drop counters at exit" },
+	{ "ipsec-conf", SN_OPT_REQUIRED, 0, "FILE   IPsec SAs and policies, one `ip xfrm` line each" },
 	{ "help", SN_OPT_NONE, 0, "show this help" },
 	{ NULL, 0, 0, NULL },
 };
@@ -148,7 +150,7 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 
 	if (!v && strcmp(name, "stats")) {
 		if (strcmp(name, "dev") && strcmp(name, "addr") && strcmp(name, "gw") &&
-		    strcmp(name, "mtu") && strcmp(name, "lcore"))
+		    strcmp(name, "mtu") && strcmp(name, "lcore") && strcmp(name, "ipsec-conf"))
 			return 0;
 		snprintf(err, errlen, "missing value");
 		return -1;
@@ -177,6 +179,18 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 	}
 	if (!strcmp(name, "stats")) {
 		c->stats = true;
+		return 1;
+	}
+	if (!strcmp(name, "ipsec-conf")) {
+		if (strlen(v) >= sizeof(c->ipsec_conf)) {
+			snprintf(err, errlen, "path longer than %zu bytes", sizeof(c->ipsec_conf) - 1);
+			return -1;
+		}
+		/* Every line is checked now, so a bad file stops the program
+		 * before anything starts (exit 2, with the line number). */
+		if (sn_ipsec_check_file(v, err, errlen))
+			return -1;
+		snprintf(c->ipsec_conf, sizeof(c->ipsec_conf), "%s", v);
 		return 1;
 	}
 	return 0;

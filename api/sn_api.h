@@ -97,6 +97,9 @@ bool sn_api_busy(void);
 void sn_api_fini(void);
 void sn_api_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
 
+/* IPsec commands for snctl (api/ipsec_api.c). */
+void sn_ipsec_api_register(void);
+
 /* Descriptor table (api/socket.c). */
 void *sn_fd_get(int fd, enum sn_fd_kind *kind);
 int sn_fd_alloc(void *obj, enum sn_fd_kind kind);

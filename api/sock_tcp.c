@@ -19,6 +19,7 @@
 #include "sealnet/event.h"
 #include "sn_api.h"
 #include "sn_tcp.h"
+#include "sn_ipsec_api.h"
 
 /* EPOLLOUT once this much send buffer is free (or all of it). */
 #define SN_SND_LOWAT (64u * 1024u)
@@ -90,10 +91,29 @@ static void on_err(void *arg, err_t err)
 	sn_ev_notify(s);
 }
 
+/* Leave room for what IPsec adds to this connection's segments, so they
+ * need no fragmentation after encapsulation. lwIP sets the MSS from the
+ * MTU and the peer's option when the handshake completes; both callers
+ * below run after that. */
+static void mss_for_ipsec(struct tcp_pcb *pcb)
+{
+	int fam = IP_IS_V6(&pcb->local_ip) ? AF_INET6 : AF_INET;
+	const void *l = fam == AF_INET ? (const void *)&ip_2_ip4(&pcb->local_ip)->addr
+				       : (const void *)ip_2_ip6(&pcb->local_ip)->addr;
+	const void *r = fam == AF_INET ? (const void *)&ip_2_ip4(&pcb->remote_ip)->addr
+				       : (const void *)ip_2_ip6(&pcb->remote_ip)->addr;
+	unsigned over = sn_ipsec_overhead(fam, l, r, IP_PROTO_TCP, pcb->local_port,
+					  pcb->remote_port);
+
+	if (over && pcb->mss > over + 536u)
+		pcb->mss = (u16_t)(pcb->mss - over);
+}
+
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct sn_sock *s = arg;
 
+	mss_for_ipsec(pcb);
 	s->state = SN_TCP_CONNECTED;
 	sn_ev_notify(s);
 	return ERR_OK;
@@ -122,6 +142,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	s->pcb.tcp = newpcb;
 	s->state = SN_TCP_CONNECTED;
 	s->listener = l;
+	mss_for_ipsec(newpcb);
 	s->nodelay = true;
 	tcp_nagle_disable(newpcb);
 	set_callbacks(s, newpcb);

@@ -21,6 +21,7 @@
 #include "sn_counters.h"
 #include "sn_api.h"
 #include "sn_ctl.h"
+#include "sn_ipsec_api.h"
 
 /* After the last close, keep polling this long so FINs and the data still
  * queued reach the peer before the port goes away. */
@@ -30,7 +31,7 @@ static struct sn_port port;
 static struct sn_netdev netdev;
 static struct sn_config config;
 static volatile sig_atomic_t stop_flag;
-static int started;      /* 0 none, 1 EAL up, 2 port up, 3 stack up */
+static int started;      /* 0 none, 1 EAL up, 2 port up, 3 stack up, 4 IPsec up */
 static uint64_t next_ctl_tsc, ctl_period_tsc;
 
 static const struct sn_netdev_ops port_ops = {
@@ -78,6 +79,23 @@ static int start_fail(int err, const char *what)
 	return -1;
 }
 
+static int start_ipsec(const struct sn_config *cfg)
+{
+	char err[SN_IPSEC_ERR_MAX];
+	int rc = sn_ipsec_start();
+
+	if (rc)
+		return rc;
+	started = 4;
+	sn_ipsec_api_register();
+	if (!cfg->ipsec_conf[0])
+		return 0;
+	rc = sn_ipsec_load(cfg->ipsec_conf, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "%s: --ipsec-conf %s: %s\n", cfg->prog, cfg->ipsec_conf, err);
+	return rc;
+}
+
 int sn_start(const struct sn_config *cfg)
 {
 	struct sn_dev_spec spec;
@@ -114,6 +132,9 @@ int sn_start(const struct sn_config *cfg)
 	started = 3;
 	/* A TAP link is up at once; memif and vhost wait for their peer,
 	 * which must not hold a server's start. */
+	rc = start_ipsec(cfg);
+	if (rc)
+		return start_fail(-rc, "IPsec start failed");
 	sn_port_wait_link(&port, 200);
 	sn_api_init();
 	rc = sn_ctl_open(cfg->prog);
@@ -130,7 +151,7 @@ int sn_poll(void)
 {
 	uint64_t now;
 
-	if (started < 3)
+	if (started < 4)
 		return 0;
 	now = rte_rdtsc();
 	if (now >= next_ctl_tsc) {
@@ -207,6 +228,7 @@ void sn_cleanup(void)
 		if (config.stats)
 			sn_stats_print(stdout);
 		sn_port_stop(&port);
+		sn_ipsec_stop();
 		sn_stack_fini();
 	}
 	if (started >= 2)
@@ -288,6 +310,7 @@ static void walk_stats(stat_fn fn, void *ctx)
 		fn(ctx, n, m->err);
 	}
 	sn_api_stats(fn, ctx);
+	sn_ipsec_stats(fn, ctx);
 }
 
 static void print_one(void *ctx, const char *name, uint64_t v)

@@ -76,7 +76,7 @@ void *sn_mem_calloc(size_t n, size_t size);
 /* ---- Pools sized for thousands of connections ----------------------------- */
 
 #define MEMP_NUM_PBUF                   4096  /* PBUF_REF/ROM headers */
-#define MEMP_NUM_RAW_PCB                4
+#define MEMP_NUM_RAW_PCB                8
 #define MEMP_NUM_UDP_PCB                512
 #define MEMP_NUM_TCP_PCB                8192
 #define MEMP_NUM_TCP_PCB_LISTEN         256
@@ -109,7 +109,9 @@ void *sn_mem_calloc(size_t n, size_t size);
 #define IP_REASS_MAX_PBUFS              128
 #define IP_DEFAULT_TTL                  64
 #define LWIP_ICMP                       1
-#define LWIP_RAW                        0
+/* Raw pcbs receive ESP (50) and AH (51) after lwIP's IP checks and
+ * reassembly (ipsec/ipsec_in.c). */
+#define LWIP_RAW                        1
 #define LWIP_DHCP                       0
 #define LWIP_AUTOIP                     0
 #define LWIP_IGMP                       0
@@ -256,6 +258,12 @@ uint16_t sn_chksum(const void *data, int len);
 	sn_tcp_isn((lip), (lport), (rip), (rport))
 /* A static IPv6 default router (--gw), since autoconfiguration is off. */
 #define LWIP_HOOK_ND6_GET_GW(netif, dest) sn_nd6_get_gw((netif), (dest))
+/* Inbound IPsec policy: cleartext packets a policy wants protected are
+ * dropped before lwIP delivers them (ipsec/ sets the hook). */
+#define LWIP_HOOK_IP4_INPUT(p, inp) \
+	(sn_ip_input_hook ? sn_ip_input_hook((p), (inp)) : 0)
+#define LWIP_HOOK_IP6_INPUT(p, inp) \
+	(sn_ip_input_hook ? sn_ip_input_hook((p), (inp)) : 0)
 
 /* ---- Consistency checks -------------------------------------------------------------------------- */
 

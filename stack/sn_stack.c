@@ -26,6 +26,7 @@
  * A hashed TIME_WAIT table would lift this limit. */
 #define SN_TW_MAX_DEFAULT 128
 
+sn_ip_input_hook_fn sn_ip_input_hook;
 static int running;
 static unsigned tw_max;
 static ip6_addr_t gw6;

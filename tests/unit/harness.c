@@ -126,8 +126,18 @@ static void capture(struct rte_mbuf *m)
 	tx_count++;
 }
 
+static bool tx_blocked;
+
+void h_tx_block(bool blocked)
+{
+	tx_blocked = blocked;
+}
+
 static uint16_t fake_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
+	/* A port whose TX ring is full takes nothing. */
+	if (tx_blocked)
+		return 0;
 	for (uint16_t i = 0; i < n; i++) {
 		capture(pkts[i]);
 		tx_total++;

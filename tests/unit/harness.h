@@ -64,6 +64,9 @@ unsigned h_tx_count(void);      /* frames sent since start */
 size_t h_tx_find(uint16_t ethertype, int proto, uint8_t *buf, size_t cap);
 void h_tx_clear(void);
 
+/* Make the fake port's TX take nothing (a full ring) until unblocked. */
+void h_tx_block(bool blocked);
+
 /* A counter as --stats names it; aborts when the name is unknown. */
 uint64_t h_stat(const char *name);
 

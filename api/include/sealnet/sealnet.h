@@ -6,5 +6,6 @@
 #include <sealnet/stack.h>
 #include <sealnet/socket.h>
 #include <sealnet/event.h>
+#include <sealnet/ipsec.h>
 
 #endif

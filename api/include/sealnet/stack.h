@@ -40,6 +40,7 @@ struct sn_config {
 	uint16_t mtu;               /* --mtu, 576..9000 (IPv6: >= 1280), default 1500 */
 	int lcore;                  /* --lcore, default 0 */
 	bool stats;                 /* --stats: print counters at exit */
+	char ipsec_conf[256];       /* --ipsec-conf: SAs and policies, ip xfrm grammar */
 	const char *prog;           /* program name for messages */
 };
 

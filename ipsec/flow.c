@@ -1,0 +1,153 @@
+/*
+ * Selector fields of an IP packet (RFC 4301 4.4.1.1): addresses, upper
+ * protocol and ports, read from a pbuf with every length checked first.
+ * Headers are copied into a local buffer, so chained pbufs are fine.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lwip/pbuf.h"
+#include "ipsec_dp.h"
+
+#define IP4_HLEN 20
+#define IP6_HLEN 40
+#define PKT_PEEK 128            /* IP header chain + ports we look at */
+#define NH_HOPOPT 0
+#define NH_ROUTING 43
+#define NH_FRAGMENT 44
+#define NH_DSTOPTS 60
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define PROTO_SCTP 132
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static bool has_ports(uint8_t proto)
+{
+	return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_SCTP;
+}
+
+static void read_ports(const uint8_t *h, size_t have, size_t off,
+		       struct sn_pkt_info *pi)
+{
+	if (pi->fragment || !has_ports(pi->flow.proto) || off + 4 > have)
+		return;
+	pi->flow.sport = be16(h + off);
+	pi->flow.dport = be16(h + off + 2);
+}
+
+static int parse4(const uint8_t *h, size_t have, size_t tot, struct sn_pkt_info *pi)
+{
+	size_t hl = (size_t)(h[0] & 0x0f) * 4;
+	uint16_t frag = be16(h + 6);
+
+	if (have < IP4_HLEN || hl < IP4_HLEN || hl > have || be16(h + 2) < hl ||
+	    be16(h + 2) > tot)
+		return -EINVAL;
+	pi->flow.family = AF_INET;
+	pi->flow.proto = h[9];
+	memcpy(pi->flow.src, h + 12, 4);
+	memcpy(pi->flow.dst, h + 16, 4);
+	pi->ip_hlen = (uint16_t)hl;
+	pi->ip_len = be16(h + 2);
+	pi->nh_off = 9;
+	pi->tos = h[1];
+	/* Offset non-zero or more fragments: ports may be absent. */
+	pi->fragment = (frag & 0x3fff) != 0;
+	read_ports(h, have, hl, pi);
+	return 0;
+}
+
+/* Walk the extension headers lwIP handles (RFC 8200 4.1 order). */
+static int walk6(const uint8_t *h, size_t have, struct sn_pkt_info *pi)
+{
+	size_t off = IP6_HLEN, nh_off = 6;
+	uint8_t nh = h[6];
+
+	for (int i = 0; i < 8; i++) {
+		size_t len;
+
+		if (nh != NH_HOPOPT && nh != NH_ROUTING && nh != NH_DSTOPTS &&
+		    nh != NH_FRAGMENT)
+			break;
+		if (off + 8 > have)
+			return -EINVAL;
+		if (nh == NH_FRAGMENT) {
+			len = 8;
+			pi->fragment = (be16(h + off + 2) & 0xfff9) != 0;
+		} else {
+			len = ((size_t)h[off + 1] + 1) * 8;
+		}
+		nh_off = off;
+		nh = h[off];
+		off += len;
+	}
+	if (off > have)
+		return -EINVAL;
+	pi->flow.proto = nh;
+	pi->ip_hlen = (uint16_t)off;
+	pi->nh_off = (uint16_t)nh_off;
+	return 0;
+}
+
+static int parse6(const uint8_t *h, size_t have, size_t tot, struct sn_pkt_info *pi)
+{
+	if (have < IP6_HLEN || IP6_HLEN + (size_t)be16(h + 4) > tot)
+		return -EINVAL;
+	pi->flow.family = AF_INET6;
+	memcpy(pi->flow.src, h + 8, 16);
+	memcpy(pi->flow.dst, h + 24, 16);
+	pi->ip_len = (uint16_t)(IP6_HLEN + be16(h + 4));
+	pi->tos = (uint8_t)((h[0] << 4) | (h[1] >> 4));
+	if (walk6(h, have < pi->ip_len ? have : pi->ip_len, pi))
+		return -EINVAL;
+	read_ports(h, have, pi->ip_hlen, pi);
+	return 0;
+}
+
+int sn_pkt_parse(const struct pbuf *p, struct sn_pkt_info *pi)
+{
+	uint8_t h[PKT_PEEK];
+	size_t have = p->tot_len < sizeof(h) ? p->tot_len : sizeof(h);
+
+	memset(pi, 0, sizeof(*pi));
+	if (have < 1 || pbuf_copy_partial(p, h, (u16_t)have, 0) != have)
+		return -EINVAL;
+	switch (h[0] >> 4) {
+	case 4:
+		return parse4(h, have, p->tot_len, pi);
+	case 6:
+		return parse6(h, have, p->tot_len, pi);
+	}
+	return -EINVAL;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned plen)
+{
+	unsigned bytes = plen / 8, bits = plen % 8;
+
+	if (memcmp(a, b, bytes))
+		return false;
+	if (!bits)
+		return true;
+	return ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - bits))) == 0;
+}
+
+bool sn_sel_match(const struct sn_selector *s, const struct sn_flow *f)
+{
+	if (s->src.family && (s->src.family != f->family ||
+			      !prefix_match(s->src.addr, f->src, s->src_plen)))
+		return false;
+	if (s->dst.family && (s->dst.family != f->family ||
+			      !prefix_match(s->dst.addr, f->dst, s->dst_plen)))
+		return false;
+	if (s->proto && s->proto != f->proto)
+		return false;
+	if (s->sport && s->sport != f->sport)
+		return false;
+	return !s->dport || s->dport == f->dport;
+}

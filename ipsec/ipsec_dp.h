@@ -1,0 +1,95 @@
+/*
+ * The IPsec datapath inside the stack (internal): the SAD and SPD of the
+ * process, the lwIP attachment points, and the packet helpers shared by
+ * ipsec_in.c and ipsec_out.c.
+ *
+ *   inbound:  port -> lwIP IP input -> raw pcb (protocol 50/51) or UDP 4500
+ *             -> ipsec_in.c: SA, replay, ICV, decrypt, selectors
+ *             -> ip_input(inner) with the SA marked as current
+ *             every cleartext packet: sn_ip_input_hook -> inbound SPD check
+ *   outbound: lwIP IP output -> netif->output (wrapped here) -> SPD
+ *             -> ipsec_out.c: ESP/AH, tunnel or transport, UDP encap,
+ *                fragmentation -> lwIP's etharp_output / ethip6_output
+ */
+#ifndef SN_IPSEC_DP_H
+#define SN_IPSEC_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lwip/netif.h"
+#include "lwip/raw.h"
+#include "lwip/udp.h"
+#include "crypto.h"
+#include "sad.h"
+#include "spd.h"
+#include "sn_ipsec.h"
+
+#define SN_IPSEC_MAX_SAS      4096
+#define SN_IPSEC_MAX_POLICIES 4096
+/* ESP inside ESP at most this deep (tunnel in tunnel). */
+#define SN_IPSEC_MAX_DEPTH    2
+
+struct sn_ipsec {
+	bool up;
+	struct sn_sad *sad;
+	struct sn_spd *spd;
+	enum sn_crypto_backend backend;
+	/* lwIP's own output functions, called after encapsulation. */
+	netif_output_fn out4;
+	netif_output_ip6_fn out6;
+	struct raw_pcb *esp4, *esp6, *ah4, *ah6;
+	struct udp_pcb *natt4, *natt6;
+	/* Set while a decapsulated packet goes through lwIP again. */
+	struct sn_sa *cur_in_sa;
+	int depth;
+	/* Set while our own output (encapsulated packets, fragments) goes
+	 * through netif->output: no second policy lookup. */
+	int out_bypass;
+};
+
+extern struct sn_ipsec sn_ipsec;
+
+/* Counters of the datapath that belong to no SA or policy. */
+static inline void sn_ipsec_count(enum sn_ic_id id)
+{
+	if (sn_ipsec.spd)
+		sn_spd_counters(sn_ipsec.spd)[id]++;
+}
+
+/* Seconds on the stack's clock (lifetimes). */
+uint64_t sn_ipsec_now_s(void);
+
+/* ---- flow.c: selector fields of an IP packet ---------------------------- */
+
+struct sn_pkt_info {
+	struct sn_flow flow;
+	uint16_t ip_hlen;       /* IP header chain: IPv4 header, or IPv6 + ext */
+	uint16_t ip_len;        /* whole packet per its header */
+	uint16_t nh_off;        /* offset of the byte naming the upper protocol */
+	bool fragment;          /* not the whole datagram: no ports */
+	uint8_t tos;            /* IPv4 TOS / IPv6 traffic class */
+};
+
+/* Parse the IP packet at the start of p (checking every length before
+ * reading). 0 or -EINVAL. */
+int sn_pkt_parse(const struct pbuf *p, struct sn_pkt_info *pi);
+
+/* Does flow match selector s (addresses by prefix, protocol, ports)? */
+bool sn_sel_match(const struct sn_selector *s, const struct sn_flow *flow);
+
+/* ---- ipsec_in.c / ipsec_out.c -------------------------------------------- */
+
+int sn_ipsec_in_attach(void);
+void sn_ipsec_in_detach(void);
+int sn_ip_input_policy(struct pbuf *p, struct netif *inp);
+
+err_t sn_ipsec_output4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst);
+err_t sn_ipsec_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst);
+/* Send packets a policy held while its SA was missing. */
+void sn_ipsec_flush_held(struct sn_policy *pol);
+
+/* Bytes ESP/AH add to packets of flow (for the TCP MSS); 0 if none. */
+unsigned sn_ipsec_overhead_for(const struct sn_flow *flow);
+
+#endif

@@ -1,0 +1,465 @@
+/*
+ * Inbound IPsec (RFC 4301 5.2): ESP (protocol 50, or inside UDP 4500 per
+ * RFC 3948) and AH (51) reach us through lwIP raw/UDP pcbs after lwIP's
+ * own IP checks and reassembly. Order per packet, as DPDK's lib/ipsec:
+ * SA lookup, replay check, ICV and decryption, replay update, lifetime,
+ * then the inner packet is rebuilt, checked against the SA's selectors and
+ * the inbound SPD, and handed back to lwIP's IP input with the SA marked
+ * as current. Every drop has its counter (ipsec_counters.h).
+ *
+ * Cleartext packets pass sn_ip_input_policy() (lwIP's IP input hook):
+ * where the inbound SPD says protect, they are dropped.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lwip/ip.h"
+#include "lwip/inet_chksum.h"
+#include "lwip/prot/ip4.h"
+#include "sn_hooks.h"
+#include "ipsec_dp.h"
+#include "esp.h"
+#include "ah.h"
+
+#define IP4_HLEN 20
+#define IP6_HLEN 40
+#define UDP_HLEN 8
+#define NH_IPV4 4
+#define NH_IPV6 41
+#define NH_NONE 59              /* TFC dummy packet, RFC 4303 2.6 */
+#define ECN_MASK 0x03
+#define ECN_CE 0x03
+
+struct in_ctx {
+	struct pbuf *p;         /* contiguous: the whole IP packet */
+	struct netif *inp;
+	struct sn_pkt_info outer;
+	size_t sec_off;         /* ESP or AH header */
+	bool encap;             /* ESP arrived in UDP */
+	struct sn_sa *sa;
+	uint64_t seq;
+};
+
+static void drop(struct in_ctx *c, enum sn_ic_id why)
+{
+	if (c->sa)
+		sn_sa_count(c->sa, why, 1);
+	else
+		sn_ipsec_count(why);
+	pbuf_free(c->p);
+}
+
+static void set_dst(const struct sn_flow *f, struct sn_ip *ip)
+{
+	ip->family = f->family;
+	memset(ip->addr, 0, sizeof(ip->addr));
+	memcpy(ip->addr, f->dst, f->family == AF_INET ? 4 : 16);
+}
+
+/* One contiguous buffer: the transforms work on flat memory. */
+static struct pbuf *flatten(struct pbuf *p)
+{
+	struct pbuf *q;
+
+	if (!p->next)
+		return p;
+	q = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+	pbuf_free(p);
+	return q;
+}
+
+static enum sn_ic_id esp_err_counter(int rc)
+{
+	switch (rc) {
+	case SN_ESP_ETRUNC: return SN_IC_DROP_TRUNCATED;
+	case SN_ESP_EBLOCK: return SN_IC_DROP_BAD_LEN;
+	case SN_ESP_EICV: return SN_IC_DROP_AUTH;
+	case SN_ESP_EPAD: return SN_IC_DROP_BAD_PAD;
+	}
+	return SN_IC_DROP_CRYPTO;
+}
+
+static enum sn_ic_id replay_counter(int rc)
+{
+	return rc == -EALREADY ? SN_IC_DROP_REPLAY : SN_IC_DROP_REPLAY_OLD;
+}
+
+/* The SA the header names, usable for this packet, or a drop reason. */
+static int find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
+{
+	struct sn_ip dst;
+
+	set_dst(&c->outer.flow, &dst);
+	c->sa = sn_sad_lookup(sn_ipsec.sad, spi, &dst, proto);
+	if (!c->sa)
+		return SN_IC_DROP_UNKNOWN_SPI;
+	if (c->sa->conf.encap != c->encap)
+		return SN_IC_DROP_ENCAP;
+	if (sn_life_state(&c->sa->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
+		return SN_IC_DROP_EXPIRED;
+	return -1;
+}
+
+/* ---- Rebuilding the inner packet ------------------------------------------- */
+
+/* RFC 6040 section 4.2: the outer ECN field on decapsulation. Returns
+ * false when the combination must be dropped (CE outside, Not-ECT in). */
+static bool ecn_decap(uint8_t outer_tos, uint8_t *inner_tc_byte, int family)
+{
+	uint8_t outer = outer_tos & ECN_MASK, inner;
+
+	if (family == AF_INET)
+		inner = *inner_tc_byte & ECN_MASK;
+	else
+		inner = (uint8_t)((*inner_tc_byte >> 4) & ECN_MASK);
+	if (outer != ECN_CE || inner == ECN_CE)
+		return true;
+	if (inner == 0)
+		return false;
+	if (family == AF_INET)
+		*inner_tc_byte |= ECN_CE;
+	else
+		*inner_tc_byte |= (uint8_t)(ECN_CE << 4);
+	return true;
+}
+
+static void ip4_fix(uint8_t *ip, size_t hlen, size_t tot)
+{
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[10] = ip[11] = 0;
+	uint16_t ck = inet_chksum(ip, (u16_t)hlen);
+	memcpy(ip + 10, &ck, 2);
+}
+
+/* Tunnel mode: the payload is the inner packet. */
+static int inner_tunnel(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
+{
+	uint8_t *inner = (uint8_t *)c->p->payload + pl_off;
+	int family = nh == NH_IPV4 ? AF_INET : AF_INET6;
+
+	if ((nh != NH_IPV4 && nh != NH_IPV6) || pl_len < (nh == NH_IPV4 ? IP4_HLEN : IP6_HLEN))
+		return SN_IC_DROP_BAD_HEADER;
+	if (!ecn_decap(c->outer.tos, family == AF_INET ? inner + 1 : inner, family))
+		return SN_IC_DROP_POLICY;
+	if (family == AF_INET) {
+		size_t hl = (size_t)(inner[0] & 0x0f) * 4;
+
+		if (hl >= IP4_HLEN && hl <= pl_len)
+			ip4_fix(inner, hl, ((size_t)inner[2] << 8) | inner[3]);
+	}
+	pbuf_remove_header(c->p, (u16_t)pl_off);
+	pbuf_realloc(c->p, (u16_t)pl_len);
+	return -1;
+}
+
+/* Transport mode: the IP header chain moves up to meet the payload; the
+ * byte that named ESP/AH (or UDP, when encapsulated) names what ESP
+ * carried; lengths follow. */
+static int inner_transport(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
+{
+	size_t hl = c->outer.ip_hlen;
+	uint8_t *base = c->p->payload, *ip = base + pl_off - hl;
+
+	memmove(ip, base, hl);
+	ip[c->outer.nh_off] = nh;
+	if (c->outer.flow.family == AF_INET) {
+		ip4_fix(ip, hl, hl + pl_len);
+	} else {
+		size_t plen = hl - IP6_HLEN + pl_len;
+
+		ip[4] = (uint8_t)(plen >> 8);
+		ip[5] = (uint8_t)plen;
+	}
+	pbuf_remove_header(c->p, (u16_t)(pl_off - hl));
+	pbuf_realloc(c->p, (u16_t)(hl + pl_len));
+	return -1;
+}
+
+/* RFC 4301 5.2 step 4: the inner packet must be one the SA may carry. */
+static int check_selectors(struct in_ctx *c)
+{
+	struct sn_pkt_info in;
+	const struct sn_policy *pol;
+	const struct sn_pol_tmpl *t;
+
+	if (sn_pkt_parse(c->p, &in))
+		return SN_IC_DROP_BAD_HEADER;
+	if (c->sa->conf.sel.src.family && !sn_sel_match(&c->sa->conf.sel, &in.flow))
+		return SN_IC_DROP_SELECTOR;
+	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &in.flow);
+	if (!pol || pol->conf.action != SN_POL_PROTECT)
+		return pol && pol->conf.action == SN_POL_DISCARD ? SN_IC_DROP_POLICY : -1;
+	t = &pol->conf.tmpl;
+	if (t->proto != c->sa->conf.proto || t->mode != c->sa->conf.mode ||
+	    (t->reqid && t->reqid != c->sa->conf.reqid) ||
+	    (t->spi && t->spi != c->sa->conf.spi))
+		return SN_IC_DROP_SELECTOR;
+	return -1;
+}
+
+/* Hand the inner packet to lwIP with the SA marked as the one it came
+ * through (read by the socket layer for per-socket policy). */
+static void reinject(struct in_ctx *c, size_t inner_len)
+{
+	struct sn_sa *prev = sn_ipsec.cur_in_sa;
+
+	sn_sa_count(c->sa, SN_IC_IN_PACKETS, 1);
+	sn_sa_count(c->sa, SN_IC_IN_BYTES, inner_len);
+	sn_ipsec.cur_in_sa = c->sa;
+	sn_ipsec.depth++;
+	/* lwIP's IP input consumes the pbuf on every path. */
+	(void)ip_input(c->p, c->inp);
+	sn_ipsec.depth--;
+	sn_ipsec.cur_in_sa = prev;
+}
+
+static int finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
+{
+	int why;
+
+	sn_life_used(&c->sa->life, sn_ipsec_now_s(), pl_len);
+	if (nh == NH_NONE)
+		return SN_IC_DUMMY;
+	why = c->sa->conf.mode == SN_MODE_TUNNEL ? inner_tunnel(c, pl_off, pl_len, nh)
+						 : inner_transport(c, pl_off, pl_len, nh);
+	if (why >= 0)
+		return why;
+	why = check_selectors(c);
+	if (why >= 0)
+		return why;
+	reinject(c, pl_len);
+	return -1;
+}
+
+/* ---- ESP ------------------------------------------------------------------------ */
+
+static int esp_in(struct in_ctx *c)
+{
+	uint8_t *esp = (uint8_t *)c->p->payload + c->sec_off;
+	size_t len = c->outer.ip_len - c->sec_off;
+	struct sn_esp_payload pl;
+	uint32_t spi, seq_lo;
+	int rc;
+
+	if (sn_esp_peek(esp, len, &spi, &seq_lo))
+		return SN_IC_DROP_TRUNCATED;
+	rc = find_sa(c, spi, SN_IPPROTO_ESP);
+	if (rc >= 0)
+		return rc;
+	bool esn = c->sa->conf.flags & SN_SA_F_ESN;
+	rc = sn_replay_check(&c->sa->replay, seq_lo, esn, &c->seq);
+	if (rc)
+		return replay_counter(rc);
+	rc = sn_esp_open(c->sa->crypto, c->seq, esn, esp, len, &pl);
+	if (rc)
+		return esp_err_counter(rc);
+	rc = sn_replay_update(&c->sa->replay, c->seq);
+	if (rc)
+		return replay_counter(rc);
+	return finish(c, c->sec_off + pl.off, pl.len, pl.next_header);
+}
+
+static void esp_input(struct pbuf *p, struct netif *inp, size_t extra, bool encap)
+{
+	struct in_ctx c = { .inp = inp, .encap = encap };
+	int why;
+
+	c.p = flatten(p);
+	if (!c.p) {
+		sn_ipsec_count(SN_IC_DROP_NOMEM);
+		return;
+	}
+	if (sn_ipsec.depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
+		drop(&c, SN_IC_DROP_BAD_HEADER);
+		return;
+	}
+	c.sec_off = c.outer.ip_hlen + extra;
+	why = esp_in(&c);
+	if (why >= 0)
+		drop(&c, (enum sn_ic_id)why);
+}
+
+static u8_t esp_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+		     const ip_addr_t *addr)
+{
+	esp_input(p, ip_current_input_netif(), 0, false);
+	return 1;
+}
+
+/* ---- AH -------------------------------------------------------------------------- */
+
+static int ah_in(struct in_ctx *c)
+{
+	const uint8_t *pkt = c->p->payload;
+	struct sn_ah_info ai;
+	int rc;
+
+	if (sn_ah_parse(pkt, c->outer.ip_len, &ai))
+		return SN_IC_DROP_TRUNCATED;
+	rc = find_sa(c, ai.spi, SN_IPPROTO_AH);
+	if (rc >= 0)
+		return rc;
+	bool esn = c->sa->conf.flags & SN_SA_F_ESN;
+	rc = sn_replay_check(&c->sa->replay, ai.seq_lo, esn, &c->seq);
+	if (rc)
+		return replay_counter(rc);
+	rc = sn_ah_open(c->sa->crypto, pkt, c->outer.ip_len, c->seq, esn, &ai);
+	if (rc)
+		return rc == SN_AH_EICV ? SN_IC_DROP_AUTH :
+		       rc == SN_AH_ETRUNC ? SN_IC_DROP_TRUNCATED : SN_IC_DROP_BAD_HEADER;
+	rc = sn_replay_update(&c->sa->replay, c->seq);
+	if (rc)
+		return replay_counter(rc);
+	c->sec_off = ai.ah_off;
+	/* The AH header sits where ESP would: the same rebuild applies. */
+	return finish(c, ai.ah_off + ai.ah_len, ai.pkt_len - ai.ah_off - ai.ah_len,
+		      ai.next_header);
+}
+
+static u8_t ah_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+		    const ip_addr_t *addr)
+{
+	struct in_ctx c = { .inp = ip_current_input_netif() };
+	int why;
+
+	c.p = flatten(p);
+	if (!c.p) {
+		sn_ipsec_count(SN_IC_DROP_NOMEM);
+		return 1;
+	}
+	if (sn_ipsec.depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
+		drop(&c, SN_IC_DROP_BAD_HEADER);
+		return 1;
+	}
+	why = ah_in(&c);
+	if (why >= 0)
+		drop(&c, (enum sn_ic_id)why);
+	return 1;
+}
+
+/* ---- ESP in UDP (RFC 3948) ----------------------------------------------------- */
+
+static void natt_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+		      const ip_addr_t *addr, u16_t port)
+{
+	uint8_t head[4] = { 0 };
+	u16_t hl = (u16_t)(ip_current_header_tot_len() + UDP_HLEN);
+
+	pbuf_copy_partial(p, head, sizeof(head), 0);
+	if (p->tot_len == 1 && head[0] == 0xff) {
+		/* NAT keep-alive, RFC 3948 2.3. */
+		sn_ipsec_count(SN_IC_NAT_KEEPALIVE);
+		pbuf_free(p);
+		return;
+	}
+	if (p->tot_len < 4 || !memcmp(head, "\0\0\0\0", 4)) {
+		/* Non-ESP marker: IKE, which has no handler yet. */
+		sn_ipsec_count(SN_IC_DROP_ENCAP);
+		pbuf_free(p);
+		return;
+	}
+	/* Back to the IP header: the ESP rebuild needs it. */
+	if (pbuf_add_header_force(p, hl)) {
+		sn_ipsec_count(SN_IC_DROP_ENCAP);
+		pbuf_free(p);
+		return;
+	}
+	esp_input(p, ip_current_input_netif(), UDP_HLEN, true);
+}
+
+/* ---- Cleartext inbound policy ------------------------------------------------------ */
+
+static bool is_ipsec_transport(const struct sn_flow *f)
+{
+	return f->proto == SN_IPPROTO_ESP || f->proto == SN_IPPROTO_AH ||
+	       (f->proto == 17 && f->dport == SN_UDP_ENCAP_PORT);
+}
+
+/* lwIP's IP input hook: a cleartext packet the inbound SPD wants
+ * protected, or blocks, is dropped here (RFC 4301 5.2 step 3a). */
+int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
+{
+	struct sn_pkt_info pi;
+	const struct sn_policy *pol;
+
+	if (sn_ipsec.cur_in_sa || !sn_ipsec.spd ||
+	    !sn_spd_count(sn_ipsec.spd, SN_DIR_IN))
+		return 0;
+	if (sn_pkt_parse(p, &pi))
+		return 0; /* lwIP checks and counts malformed headers */
+	if (is_ipsec_transport(&pi.flow))
+		return 0;
+	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &pi.flow);
+	if (!pol || pol->conf.action == SN_POL_BYPASS)
+		return 0;
+	if (pol->conf.action == SN_POL_PROTECT && pol->conf.tmpl.optional)
+		return 0;
+	sn_ipsec_count(pol->conf.action == SN_POL_PROTECT ? SN_IC_DROP_CLEARTEXT
+							  : SN_IC_DROP_POLICY);
+	pbuf_free(p);
+	return 1;
+}
+
+/* ---- Attachment -------------------------------------------------------------------- */
+
+static struct raw_pcb *raw_for(u8_t type, u8_t proto, raw_recv_fn fn)
+{
+	struct raw_pcb *pcb = raw_new_ip_type(type, proto);
+
+	if (pcb)
+		raw_recv(pcb, fn, NULL);
+	return pcb;
+}
+
+static struct udp_pcb *natt_for(u8_t type)
+{
+	struct udp_pcb *pcb = udp_new_ip_type(type);
+
+	if (!pcb)
+		return NULL;
+	if (udp_bind(pcb, type == IPADDR_TYPE_V6 ? IP6_ADDR_ANY : IP4_ADDR_ANY,
+		     SN_UDP_ENCAP_PORT) != ERR_OK) {
+		udp_remove(pcb);
+		return NULL;
+	}
+	udp_recv(pcb, natt_recv, NULL);
+	return pcb;
+}
+
+int sn_ipsec_in_attach(void)
+{
+	struct sn_ipsec *g = &sn_ipsec;
+
+	g->esp4 = raw_for(IPADDR_TYPE_V4, SN_IPPROTO_ESP, esp_recv);
+	g->esp6 = raw_for(IPADDR_TYPE_V6, SN_IPPROTO_ESP, esp_recv);
+	g->ah4 = raw_for(IPADDR_TYPE_V4, SN_IPPROTO_AH, ah_recv);
+	g->ah6 = raw_for(IPADDR_TYPE_V6, SN_IPPROTO_AH, ah_recv);
+	g->natt4 = natt_for(IPADDR_TYPE_V4);
+	g->natt6 = natt_for(IPADDR_TYPE_V6);
+	if (!g->esp4 || !g->esp6 || !g->ah4 || !g->ah6 || !g->natt4 || !g->natt6) {
+		sn_ipsec_in_detach();
+		return -ENOBUFS;
+	}
+	sn_ip_input_hook = sn_ip_input_policy;
+	return 0;
+}
+
+void sn_ipsec_in_detach(void)
+{
+	struct sn_ipsec *g = &sn_ipsec;
+	struct raw_pcb **raws[] = { &g->esp4, &g->esp6, &g->ah4, &g->ah6 };
+
+	sn_ip_input_hook = NULL;
+	for (size_t i = 0; i < sizeof(raws) / sizeof(raws[0]); i++) {
+		if (*raws[i])
+			raw_remove(*raws[i]);
+		*raws[i] = NULL;
+	}
+	if (g->natt4)
+		udp_remove(g->natt4);
+	if (g->natt6)
+		udp_remove(g->natt6);
+	g->natt4 = g->natt6 = NULL;
+}

@@ -1,0 +1,422 @@
+/*
+ * Outbound IPsec (RFC 4301 5.1): every IP packet lwIP sends passes
+ * netif->output, which we wrap. The outbound SPD decides: bypass (lwIP's
+ * own output), discard, or protect. Protect finds the SA through the
+ * policy's template (or holds the packet and asks for one: the acquire
+ * hook IKEv2 will implement), builds the ESP or AH packet in transport or
+ * tunnel mode, optionally inside UDP (RFC 3948), fragments it when it no
+ * longer fits the MTU, and hands it to lwIP's link output.
+ *
+ * One copy: the payload is copied once into the new packet and sealed in
+ * place there.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lwip/ip.h"
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
+#include "lwip/inet_chksum.h"
+#include "lwip/sys.h"
+#include "ipsec_dp.h"
+#include "esp.h"
+#include "ah.h"
+
+#define IP4_HLEN 20
+#define IP6_HLEN 40
+#define UDP_HLEN 8
+#define NH_IPV4 4
+#define NH_IPV6 41
+#define PROTO_UDP 17
+#define IP4_DF 0x4000
+#define OUTER_TTL 64
+/* Upper bound of what ESP-in-UDP in an IPv6 tunnel adds, for MSS sizing
+ * when the SA is not known yet. */
+#define SN_IPSEC_WORST_OVERHEAD (IP6_HLEN + UDP_HLEN + SN_ESP_MAX_OVERHEAD)
+
+struct out_ctx {
+	struct netif *nif;
+	struct pbuf *p;                 /* the IP packet lwIP built */
+	struct sn_pkt_info pi;
+	struct sn_sa *sa;
+	uint64_t seq;
+	struct pbuf *q;                 /* the protected packet */
+};
+
+static uint16_t ip4_id;
+
+/* ---- Sending ----------------------------------------------------------- */
+
+static err_t send_clear(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
+{
+	ip_addr_t dst;
+
+	if (pi->flow.family == AF_INET) {
+		memcpy(&ip_2_ip4(&dst)->addr, pi->flow.dst, 4);
+		return sn_ipsec.out4(nif, p, ip_2_ip4(&dst));
+	}
+	memcpy(ip_2_ip6(&dst)->addr, pi->flow.dst, 16);
+	ip6_addr_clear_zone(ip_2_ip6(&dst));
+	if (ip6_addr_islinklocal(ip_2_ip6(&dst)))
+		ip6_addr_assign_zone(ip_2_ip6(&dst), IP6_UNKNOWN, nif);
+	return sn_ipsec.out6(nif, p, ip_2_ip6(&dst));
+}
+
+/* Fragment when the packet exceeds the MTU (RFC 4301 8.1: after the
+ * transform); lwIP's fragmenters call netif->output again, which lets our
+ * own packets through. */
+static err_t send_protected(struct netif *nif, struct pbuf *q)
+{
+	struct sn_pkt_info pi;
+	ip_addr_t dst;
+	err_t e;
+
+	if (sn_pkt_parse(q, &pi))
+		return ERR_VAL;
+	sn_ipsec.out_bypass++;
+	if (pi.flow.family == AF_INET) {
+		memcpy(&ip_2_ip4(&dst)->addr, pi.flow.dst, 4);
+		e = q->tot_len > nif->mtu ? ip4_frag(q, nif, ip_2_ip4(&dst))
+					  : sn_ipsec.out4(nif, q, ip_2_ip4(&dst));
+	} else {
+		u32_t mtu = netif_mtu6(nif);
+
+		memcpy(ip_2_ip6(&dst)->addr, pi.flow.dst, 16);
+		ip6_addr_clear_zone(ip_2_ip6(&dst));
+		e = q->tot_len > mtu ? ip6_frag(q, nif, ip_2_ip6(&dst))
+				     : sn_ipsec.out6(nif, q, ip_2_ip6(&dst));
+	}
+	sn_ipsec.out_bypass--;
+	return e;
+}
+
+/* ---- Building -------------------------------------------------------------- */
+
+static void put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void ip4_fix(uint8_t *ip, size_t hlen, size_t tot)
+{
+	uint16_t ck;
+
+	put16(ip + 2, tot);
+	ip[10] = ip[11] = 0;
+	ck = inet_chksum(ip, (u16_t)hlen);
+	memcpy(ip + 10, &ck, 2);
+}
+
+/* Tunnel mode outer header (RFC 4301 5.1.2): addresses from the SA, DSCP
+ * and ECN copied from the inner header (RFC 6040 normal mode). */
+static size_t outer_header(const struct out_ctx *c, uint8_t *o, size_t total, uint8_t proto)
+{
+	const struct sn_sa_conf *sa = &c->sa->conf;
+
+	if (sa->dst.family == AF_INET) {
+		memset(o, 0, IP4_HLEN);
+		o[0] = 0x45;
+		o[1] = c->pi.tos;
+		put16(o + 4, ip4_id++);
+		o[8] = OUTER_TTL;
+		o[9] = proto;
+		memcpy(o + 12, sa->src.addr, 4);
+		memcpy(o + 16, sa->dst.addr, 4);
+		ip4_fix(o, IP4_HLEN, total);
+		return IP4_HLEN;
+	}
+	memset(o, 0, IP6_HLEN);
+	o[0] = (uint8_t)(0x60 | (c->pi.tos >> 4));
+	o[1] = (uint8_t)(c->pi.tos << 4);
+	put16(o + 4, total - IP6_HLEN);
+	o[6] = proto;
+	o[7] = OUTER_TTL;
+	memcpy(o + 8, sa->src.addr, 16);
+	memcpy(o + 24, sa->dst.addr, 16);
+	return IP6_HLEN;
+}
+
+/* Transport mode: the original header chain, now naming proto. */
+static void inner_header(const struct out_ctx *c, uint8_t *o, size_t total, uint8_t proto)
+{
+	size_t hl = c->pi.ip_hlen;
+
+	pbuf_copy_partial(c->p, o, (u16_t)hl, 0);
+	o[c->pi.nh_off] = proto;
+	if (c->pi.flow.family == AF_INET)
+		ip4_fix(o, hl, total);
+	else
+		put16(o + 4, total - IP6_HLEN);
+}
+
+static size_t header_len(const struct out_ctx *c)
+{
+	if (c->sa->conf.mode == SN_MODE_TRANSPORT)
+		return c->pi.ip_hlen;
+	return c->sa->conf.dst.family == AF_INET ? IP4_HLEN : IP6_HLEN;
+}
+
+/* Bytes of the original packet that become the protected payload. */
+static size_t payload_off(const struct out_ctx *c)
+{
+	return c->sa->conf.mode == SN_MODE_TRANSPORT ? c->pi.ip_hlen : 0;
+}
+
+static uint8_t payload_nh(const struct out_ctx *c)
+{
+	if (c->sa->conf.mode == SN_MODE_TRANSPORT)
+		return c->pi.flow.proto;
+	return c->pi.flow.family == AF_INET ? NH_IPV4 : NH_IPV6;
+}
+
+static void write_header(const struct out_ctx *c, uint8_t *o, size_t total, uint8_t proto)
+{
+	if (c->sa->conf.mode == SN_MODE_TUNNEL)
+		outer_header(c, o, total, proto);
+	else
+		inner_header(c, o, total, proto);
+}
+
+/* RFC 3948 2.1: UDP header before ESP; checksum zero over IPv4, computed
+ * over IPv6 (RFC 8200 8.1). */
+static void udp_header(const struct out_ctx *c, struct pbuf *q, size_t hl, size_t len)
+{
+	uint8_t *u = (uint8_t *)q->payload + hl;
+
+	put16(u, c->sa->conf.encap_sport);
+	put16(u + 2, c->sa->conf.encap_dport);
+	put16(u + 4, len);
+	u[6] = u[7] = 0;
+	if (c->sa->conf.dst.family == AF_INET6 || c->pi.flow.family == AF_INET6) {
+		ip6_addr_t s, d;
+		const uint8_t *ip = q->payload;
+		u16_t ck;
+
+		if ((ip[0] >> 4) != 6)
+			return;
+		memcpy(s.addr, ip + 8, 16);
+		memcpy(d.addr, ip + 24, 16);
+		ip6_addr_clear_zone(&s);
+		ip6_addr_clear_zone(&d);
+		pbuf_remove_header(q, (u16_t)hl);
+		ck = ip6_chksum_pseudo(q, PROTO_UDP, (u16_t)len, &s, &d);
+		pbuf_add_header(q, (u16_t)hl);
+		memcpy(u + 6, &ck, 2);
+	}
+}
+
+static int build_esp(struct out_ctx *c)
+{
+	struct sn_crypto *cr = c->sa->crypto;
+	size_t hl = header_len(c), udp = c->sa->conf.encap ? UDP_HLEN : 0;
+	size_t plen = c->pi.ip_len - payload_off(c);
+	size_t total = hl + udp + sn_esp_hdr_len(cr) + plen + sn_esp_trailer_len(cr, plen);
+	uint8_t *o;
+	int esp;
+
+	if (total > 0xffff)
+		return SN_IC_DROP_TOOBIG;
+	c->q = pbuf_alloc(PBUF_IP, (u16_t)total, PBUF_RAM);
+	if (!c->q)
+		return SN_IC_DROP_NOMEM;
+	o = c->q->payload;
+	pbuf_copy_partial(c->p, o + hl + udp + sn_esp_hdr_len(cr), (u16_t)plen,
+			  (u16_t)payload_off(c));
+	esp = sn_esp_seal(cr, c->sa->conf.spi, c->seq, c->sa->conf.flags & SN_SA_F_ESN,
+			  payload_nh(c), o + hl + udp, total - hl - udp, plen);
+	if (esp < 0)
+		return SN_IC_DROP_CRYPTO;
+	total = hl + udp + (size_t)esp;
+	pbuf_realloc(c->q, (u16_t)total);
+	write_header(c, o, total, udp ? PROTO_UDP : SN_IPPROTO_ESP);
+	if (udp)
+		udp_header(c, c->q, hl, UDP_HLEN + (size_t)esp);
+	return -1;
+}
+
+static int build_ah(struct out_ctx *c)
+{
+	struct sn_crypto *cr = c->sa->crypto;
+	int family = c->sa->conf.mode == SN_MODE_TUNNEL ? c->sa->conf.dst.family
+							: c->pi.flow.family;
+	size_t hl = header_len(c), ah = sn_ah_len(cr, family);
+	size_t plen = c->pi.ip_len - payload_off(c), total = hl + ah + plen;
+	uint8_t *o;
+
+	if (total > 0xffff)
+		return SN_IC_DROP_TOOBIG;
+	c->q = pbuf_alloc(PBUF_IP, (u16_t)total, PBUF_RAM);
+	if (!c->q)
+		return SN_IC_DROP_NOMEM;
+	o = c->q->payload;
+	pbuf_copy_partial(c->p, o + hl + ah, (u16_t)plen, (u16_t)payload_off(c));
+	write_header(c, o, total, SN_IPPROTO_AH);
+	/* The header checksum written above stays valid: AH fills only its
+	 * own header (the checksum is a mutable field for the ICV). */
+	if (sn_ah_seal(cr, o, total, payload_nh(c), c->sa->conf.spi, c->seq,
+		       c->sa->conf.flags & SN_SA_F_ESN))
+		return SN_IC_DROP_CRYPTO;
+	return -1;
+}
+
+/* ---- Policy --------------------------------------------------------------------- */
+
+static void flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip)
+{
+	ip->family = f->family;
+	memset(ip->addr, 0, sizeof(ip->addr));
+	memcpy(ip->addr, src ? f->src : f->dst, f->family == AF_INET ? 4 : 16);
+}
+
+/* The SA for a protect policy: the one bound or cached, else through the
+ * template (transport templates take the packet's own addresses). */
+static struct sn_sa *policy_sa(struct sn_policy *pol, const struct sn_flow *f)
+{
+	struct sn_sa *sa = sn_sad_get(sn_ipsec.sad, pol->sa);
+	struct sn_ip src, dst;
+
+	if (sa)
+		return sa;
+	if (pol->conf.tmpl.mode == SN_MODE_TUNNEL && pol->conf.tmpl.dst.family) {
+		src = pol->conf.tmpl.src;
+		dst = pol->conf.tmpl.dst;
+	} else {
+		flow_ip(f, true, &src);
+		flow_ip(f, false, &dst);
+	}
+	sa = sn_sad_find_tmpl(sn_ipsec.sad, &pol->conf.tmpl, &src, &dst);
+	/* Cache only where every packet of the policy uses the same SA. */
+	if (sa && pol->conf.tmpl.mode == SN_MODE_TUNNEL)
+		pol->sa = sn_sa_ref(sa);
+	return sa;
+}
+
+/* No SA yet: hold a copy of the packet for the acquire handler. */
+static void hold(struct sn_policy *pol, const struct out_ctx *c)
+{
+	struct pbuf *copy = pbuf_clone(PBUF_IP, PBUF_RAM, c->p);
+
+	if (!copy) {
+		sn_ipsec_count(SN_IC_DROP_NOMEM);
+		return;
+	}
+	/* The SPD owns the copy now: it frees (and counts) what it drops,
+	 * all but a refused argument. */
+	if (sn_spd_queue(sn_ipsec.spd, pol, &c->pi.flow, copy) == -EINVAL)
+		pbuf_free(copy);
+}
+
+static int protect(struct out_ctx *c)
+{
+	int why;
+
+	if (sn_life_state(&c->sa->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
+		return SN_IC_DROP_EXPIRED;
+	if (sn_sa_next_seq(c->sa, &c->seq))
+		return SN_IC_DROP_SEQ_OVERFLOW;
+	why = c->sa->conf.proto == SN_IPPROTO_ESP ? build_esp(c) : build_ah(c);
+	if (why >= 0)
+		return why;
+	sn_life_used(&c->sa->life, sn_ipsec_now_s(), c->pi.ip_len);
+	sn_sa_count(c->sa, SN_IC_OUT_PACKETS, 1);
+	sn_sa_count(c->sa, SN_IC_OUT_BYTES, c->pi.ip_len);
+	send_protected(c->nif, c->q);
+	return -1;
+}
+
+static err_t output(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
+{
+	struct out_ctx c = { .nif = nif, .p = p, .pi = *pi };
+	struct sn_policy *pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, &pi->flow);
+	int why;
+
+	if (!pol || pol->conf.action == SN_POL_BYPASS)
+		return send_clear(nif, p, pi);
+	if (pol->conf.action == SN_POL_DISCARD) {
+		sn_ipsec_count(SN_IC_DROP_POLICY);
+		return ERR_OK;
+	}
+	c.sa = policy_sa(pol, &pi->flow);
+	if (!c.sa) {
+		if (pol->conf.tmpl.optional)
+			return send_clear(nif, p, pi);
+		hold(pol, &c);
+		return ERR_OK;
+	}
+	why = protect(&c);
+	if (c.q)
+		pbuf_free(c.q);
+	if (why >= 0)
+		sn_sa_count(c.sa, (enum sn_ic_id)why, 1);
+	return ERR_OK;
+}
+
+static bool spd_empty(void)
+{
+	return !sn_ipsec.spd || !sn_spd_count(sn_ipsec.spd, SN_DIR_OUT);
+}
+
+err_t sn_ipsec_output4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	struct sn_pkt_info pi;
+
+	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi))
+		return sn_ipsec.out4(nif, p, dst);
+	return output(nif, p, &pi);
+}
+
+err_t sn_ipsec_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
+{
+	struct sn_pkt_info pi;
+
+	/* Neighbour discovery and MLD always go in the clear, or IPv6 could
+	 * not resolve the peer an SA protects traffic to. */
+	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi) ||
+	    pi.flow.proto == 58)
+		return sn_ipsec.out6(nif, p, dst);
+	return output(nif, p, &pi);
+}
+
+/* ---- Held packets and sizes ---------------------------------------------------------- */
+
+static void send_held(void *pkt, void *ctx)
+{
+	struct pbuf *p = pkt;
+	struct sn_pkt_info pi;
+
+	if (!sn_pkt_parse(p, &pi))
+		output(ctx, p, &pi);
+	pbuf_free(p);
+}
+
+void sn_ipsec_flush_held(struct sn_policy *pol)
+{
+	extern struct netif sn_netif;
+
+	sn_spd_flush(sn_ipsec.spd, pol, send_held, &sn_netif);
+}
+
+unsigned sn_ipsec_overhead_for(const struct sn_flow *flow)
+{
+	struct sn_policy *pol;
+	struct sn_sa *sa;
+	unsigned n;
+
+	if (spd_empty())
+		return 0;
+	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, flow);
+	if (!pol || pol->conf.action != SN_POL_PROTECT)
+		return 0;
+	sa = policy_sa(pol, flow);
+	if (!sa || !sa->crypto)
+		return SN_IPSEC_WORST_OVERHEAD;
+	n = sa->conf.proto == SN_IPPROTO_AH ? (unsigned)sn_ah_len(sa->crypto, AF_INET6)
+		: (unsigned)(sn_esp_hdr_len(sa->crypto) + sn_esp_trailer_max(sa->crypto));
+	if (sa->conf.encap)
+		n += UDP_HLEN;
+	if (sa->conf.mode == SN_MODE_TUNNEL)
+		n += sa->conf.dst.family == AF_INET ? IP4_HLEN : IP6_HLEN;
+	return n;
+}

@@ -1,0 +1,45 @@
+/*
+ * What ipsec/ offers the layers above it (api/: stack start and stop, the
+ * public C API, snctl, --stats). Errors: 0 or a negative errno, with a
+ * sentence in err where one is given.
+ */
+#ifndef SN_IPSEC_API_H
+#define SN_IPSEC_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SN_IPSEC_ERR_MAX 256
+
+struct sn_xfrm_entry;
+struct sn_flow;
+
+/* Attach to the running stack (after sn_stack_init) and detach (before
+ * sn_stack_fini; wipes every key). */
+int sn_ipsec_start(void);
+void sn_ipsec_stop(void);
+
+/* Install one parsed entry, one line of `ip xfrm` grammar, or a file. */
+int sn_ipsec_apply(const struct sn_xfrm_entry *e, char *err, size_t errlen);
+int sn_ipsec_apply_line(const char *line, char *err, size_t errlen);
+int sn_ipsec_load(const char *path, char *err, size_t errlen);
+/* Parse a file without installing anything: -1 with "line N: ..." */
+int sn_ipsec_check_file(const char *path, char *err, size_t errlen);
+
+/* Delete an SA by (SPI, destination, protocol): its keys are wiped. */
+int sn_ipsec_sa_del(uint32_t spi, int family, const void *dst, uint8_t proto);
+
+/* snctl listings. */
+void sn_ipsec_list_sas(FILE *out);
+void sn_ipsec_list_policies(FILE *out);
+
+/* Counters for --stats: "ipsec.NAME" summed over the datapath, every SA
+ * and every policy. */
+void sn_ipsec_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
+
+/* Bytes IPsec adds to TCP segments of this flow (MSS sizing); 0 if none. */
+unsigned sn_ipsec_overhead(int family, const void *src, const void *dst,
+			   uint8_t proto, uint16_t sport, uint16_t dport);
+
+#endif
