@@ -4,11 +4,12 @@
  * intel-ipsec-mb AES-128-GCM encryption of the same bytes, all in one run
  * (absolute times drift on shared machines; ratios hold).
  *
- *   esp-bench [seconds per measurement, default 0.3]
+ *   esp-bench [seconds per figure, default 0.5]
  *
  * Seal is sn_esp_seal() (IV = sequence number, as on the datapath). Open is
  * measured as seal + open of the same buffer minus seal, since open
- * decrypts in place. Prints a table, then one JSON line; the figure the
+ * decrypts in place. Every figure is the best of ROUNDS interleaved rounds,
+ * so a burst of load from a neighbour does not land on one figure only. Prints a table, then one JSON line; the figure the
  * issue asks for is "esp_gcm128_1400_vs_raw": ESP seal throughput over raw
  * cipher throughput at 1400 bytes (target >= 0.8).
  */
@@ -24,6 +25,7 @@
 #define NSIZES 3
 #define NALGS 3
 #define BUF 2048
+#define ROUNDS 5
 
 static const size_t sizes[NSIZES] = { 64, 512, 1400 };
 
@@ -37,7 +39,7 @@ static const struct {
 	{ "chacha20-poly1305", SN_ENC_CHACHA20_POLY1305, 36 },
 };
 
-static double seconds = 0.3;
+static double seconds = 0.5;     /* per figure, over all rounds */
 static volatile uint64_t sink;
 
 static double now(void)
@@ -90,11 +92,11 @@ static double measure(struct job *j)
 		t0 = now();
 		run(j, n);
 		dt = now() - t0;
-		if (dt > seconds / 10)
+		if (dt > seconds / ROUNDS / 10)
 			break;
 		n *= 4;
 	}
-	n = (uint64_t)((double)n * seconds / dt) + 1;
+	n = (uint64_t)((double)n * seconds / ROUNDS / dt) + 1;
 	t0 = now();
 	run(j, n);
 	return (now() - t0) * 1e9 / (double)n;
@@ -106,11 +108,17 @@ static double gbps(size_t bytes, double ns)
 }
 
 struct result {
-	double seal_ns, open_ns;
+	double seal_ns, open_ns, both_ns;       /* best of the rounds */
 };
 
 static struct result res[SN_CRYPTO_NBACKENDS][NALGS][NSIZES];
 static double raw_ns[NSIZES];
+
+static void keep_min(double *best, double v)
+{
+	if (*best == 0 || v < *best)
+		*best = v;
+}
 
 static void bench_alg(enum sn_crypto_backend be, int a, uint8_t *buf)
 {
@@ -127,13 +135,13 @@ static void bench_alg(enum sn_crypto_backend be, int a, uint8_t *buf)
 	}
 	for (int s = 0; s < NSIZES; s++) {
 		struct job j = { .c = c, .buf = buf, .len = sizes[s] };
-		double both;
+		struct result *r = &res[be][a][s];
 
 		j.what = 0;
-		res[be][a][s].seal_ns = measure(&j);
+		keep_min(&r->seal_ns, measure(&j));
 		j.what = 1;
-		both = measure(&j);
-		res[be][a][s].open_ns = both - res[be][a][s].seal_ns;
+		keep_min(&r->both_ns, measure(&j));
+		r->open_ns = r->both_ns - r->seal_ns;
 	}
 	sn_crypto_free(c);
 }
@@ -150,8 +158,46 @@ static void bench_raw(uint8_t *buf)
 		struct job j = { .mgr = m, .gk = gk, .buf = buf, .len = sizes[s],
 				 .what = 2 };
 
-		raw_ns[s] = measure(&j);
+		keep_min(&raw_ns[s], measure(&j));
 	}
+	free(gk);
+	free_mb_mgr(m);
+}
+
+/*
+ * The headline ratio: raw cipher, ESP seal and ESP seal+open at 1400 bytes
+ * measured in tight alternation (PAIRS times, best of each), so that load
+ * from neighbours hits all three alike.
+ */
+#define PAIRS 20
+static double pair_raw, pair_seal, pair_both;
+
+static void bench_pairs(uint8_t *buf)
+{
+	uint8_t key[20] = { 7 };
+	IMB_MGR *m = alloc_mb_mgr(0);
+	struct gcm_key_data *gk = aligned_alloc(64, sizeof(*gk) + 64);
+	struct sn_crypto *c;
+	double keep = seconds;
+
+	init_mb_mgr_auto(m, NULL);
+	IMB_AES128_GCM_PRE(m, key, gk);
+	if (sn_crypto_new(&c, SN_CRYPTO_MB, SN_ENC_AES_GCM, key, 20, SN_AUTH_NONE,
+			  NULL, 0, 0, NULL) != 0)
+		exit(1);
+	seconds = keep * ROUNDS / PAIRS / 2;    /* measure() divides by ROUNDS */
+	for (int i = 0; i < PAIRS; i++) {
+		struct job raw = { .mgr = m, .gk = gk, .buf = buf, .len = 1400,
+				   .what = 2 };
+		struct job esp = { .c = c, .buf = buf, .len = 1400, .what = 0 };
+
+		keep_min(&pair_raw, measure(&raw));
+		keep_min(&pair_seal, measure(&esp));
+		esp.what = 1;
+		keep_min(&pair_both, measure(&esp));
+	}
+	seconds = keep;
+	sn_crypto_free(c);
 	free(gk);
 	free_mb_mgr(m);
 }
@@ -200,16 +246,21 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		seconds = atof(argv[1]);
 	if (!(seconds > 0))
-		seconds = 0.3;
-	bench_raw(buf);
-	for (int be = 0; be < SN_CRYPTO_NBACKENDS; be++)
-		for (int a = 0; a < NALGS; a++)
-			bench_alg((enum sn_crypto_backend)be, a, buf);
+		seconds = 0.5;
+	for (int round = 0; round < ROUNDS; round++) {
+		bench_raw(buf);
+		for (int be = 0; be < SN_CRYPTO_NBACKENDS; be++)
+			for (int a = 0; a < NALGS; a++)
+				bench_alg((enum sn_crypto_backend)be, a, buf);
+	}
+	bench_pairs(buf);
 	print_table();
-	ratio_seal = raw_ns[2] / res[SN_CRYPTO_MB][0][2].seal_ns;
-	ratio_open = raw_ns[2] / res[SN_CRYPTO_MB][0][2].open_ns;
-	printf("ESP AES-128-GCM 1400 B / raw cipher: seal %.2f, open %.2f "
-	       "(target >= 0.80)\n", ratio_seal, ratio_open);
+	ratio_seal = pair_raw / pair_seal;
+	ratio_open = pair_raw / (pair_both - pair_seal);
+	printf("ESP AES-128-GCM 1400 B / raw cipher (alternated, best of %d): "
+	       "raw %.1f ns, seal %.1f ns, open %.1f ns; ratio seal %.2f, "
+	       "open %.2f (target >= 0.80)\n", PAIRS, pair_raw, pair_seal,
+	       pair_both - pair_seal, ratio_seal, ratio_open);
 	print_json(ratio_seal, ratio_open);
 	return 0;
 }
