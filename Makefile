@@ -107,7 +107,7 @@ install: lib
 
 include tests/tests.mk
 
-bench: all
+bench: all $(B)/bench/esp-bench
 	bash bench/run
 
 demo: all
