@@ -102,11 +102,18 @@ void sn_ipsec_stop(void)
 	memset(&sn_ipsec, 0, sizeof(sn_ipsec));
 }
 
-/* A new SA may serve policies that hold packets: send them. */
-static int flush_one(const struct sn_policy *pol, void *ctx)
+/* A new SA may serve policies better than the one they cached (a rekey:
+ * the newest SA for a template wins), and policies that hold packets can
+ * send them now. */
+static int refresh_one(const struct sn_policy *cpol, void *ctx)
 {
+	struct sn_policy *pol = (struct sn_policy *)cpol;
+
+	/* (No policy binds an SA explicitly yet; when sockets do, keep
+	 * bound ones here.) */
+	pol->sa = (struct sn_sa_ref){ 0 };
 	if (pol->qlen)
-		sn_ipsec_flush_held((struct sn_policy *)pol);
+		sn_ipsec_flush_held(pol);
 	return 0;
 }
 
@@ -123,7 +130,7 @@ static int add_sa(const struct sn_sa_conf *conf, char *err, size_t errlen)
 			 strerror(-rc));
 		return rc;
 	}
-	sn_spd_foreach(sn_ipsec.spd, SN_DIR_OUT, flush_one, NULL);
+	sn_spd_foreach(sn_ipsec.spd, SN_DIR_OUT, refresh_one, NULL);
 	return 0;
 }
 

@@ -207,10 +207,19 @@ static void reinject(struct in_ctx *c, size_t inner_len)
 
 	sn_sa_count(c->sa, SN_IC_IN_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_IN_BYTES, inner_len);
+	u16_t flags = c->inp->chksum_flags;
+
 	sn_ipsec.cur_in_sa = c->sa;
 	sn_ipsec.depth++;
+	/* The inner packet passed the ICV: its TCP/UDP checksum cannot be
+	 * wrong unless the peer built it wrong, and verifying it again would
+	 * cost a pass over every byte. (Outbound checksums are still
+	 * computed: peers verify theirs.) */
+	c->inp->chksum_flags = (u16_t)(flags & ~(NETIF_CHECKSUM_CHECK_TCP |
+						  NETIF_CHECKSUM_CHECK_UDP));
 	/* lwIP's IP input consumes the pbuf on every path. */
 	(void)ip_input(c->p, c->inp);
+	c->inp->chksum_flags = flags;
 	sn_ipsec.depth--;
 	sn_ipsec.cur_in_sa = prev;
 }

@@ -270,6 +270,14 @@ static void flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip)
 	memcpy(ip->addr, src ? f->src : f->dst, f->family == AF_INET ? 4 : 16);
 }
 
+static bool host_pair(const struct sn_selector *s)
+{
+	unsigned full = s->src.family == AF_INET ? 32 : 128;
+
+	return s->src.family && s->dst.family && s->src_plen == full &&
+	       s->dst_plen == full;
+}
+
 /* The SA for a protect policy: the one bound or cached, else through the
  * template (transport templates take the packet's own addresses). */
 static struct sn_sa *policy_sa(struct sn_policy *pol, const struct sn_flow *f)
@@ -287,8 +295,10 @@ static struct sn_sa *policy_sa(struct sn_policy *pol, const struct sn_flow *f)
 		flow_ip(f, false, &dst);
 	}
 	sa = sn_sad_find_tmpl(sn_ipsec.sad, &pol->conf.tmpl, &src, &dst);
-	/* Cache only where every packet of the policy uses the same SA. */
-	if (sa && pol->conf.tmpl.mode == SN_MODE_TUNNEL)
+	/* Cache only where every packet of the policy uses the same SA: a
+	 * tunnel, or a transport policy between two hosts. A newer SA for the
+	 * template (a rekey) is not seen until this one goes. */
+	if (sa && (pol->conf.tmpl.mode == SN_MODE_TUNNEL || host_pair(&pol->conf.sel)))
 		pol->sa = sn_sa_ref(sa);
 	return sa;
 }
