@@ -13,6 +13,8 @@
 #include "sealnet/event.h"
 #include "sn_api.h"
 #include "sn_tcp.h"
+#include "sn_netif.h"
+#include "sn_ipsec_api.h"
 
 /* Datagrams queued per socket: 2 ms at 2 Mpps. */
 #define SN_UDP_RCVQ 4096
@@ -20,6 +22,8 @@
  * header counted in its payload length, but jumbograms are not supported). */
 #define SN_UDP_MAX4 65507
 #define SN_UDP_MAX6 65527
+/* UDP plus the larger IP header. */
+#define SN_UDP_IP_HDRS (8 + 40)
 
 static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		    const ip_addr_t *addr, u16_t port)
@@ -127,6 +131,9 @@ static int udp_send_one(struct sn_sock *s, const void *buf, size_t len,
 			const ip_addr_t *ip, u16_t port)
 {
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+	/* Too big for one packet: let IPsec see the whole datagram before it
+	 * is fragmented (sn_ipsec_frag_defer_begin). */
+	bool big = len + SN_UDP_IP_HDRS > sn_netif.mtu;
 	err_t e;
 
 	if (!p) {
@@ -135,7 +142,11 @@ static int udp_send_one(struct sn_sock *s, const void *buf, size_t len,
 	}
 	if (len)
 		memcpy(p->payload, buf, len);
+	if (big)
+		sn_ipsec_frag_defer_begin();
 	e = ip ? udp_sendto(s->pcb.udp, p, ip, port) : udp_send(s->pcb.udp, p);
+	if (big)
+		sn_ipsec_frag_defer_end();
 	pbuf_free(p);
 	if (e == ERR_MEM)
 		return -ENOBUFS;

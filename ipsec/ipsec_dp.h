@@ -29,6 +29,9 @@
 #define SN_IPSEC_MAX_POLICIES 4096
 /* ESP inside ESP at most this deep (tunnel in tunnel). */
 #define SN_IPSEC_MAX_DEPTH    2
+/* Decapsulated packets of one received frame (IP reassembly can complete
+ * several datagrams with one frame only in theory; one is the norm). */
+#define SN_IPSEC_REINJECT_MAX 64
 
 struct sn_ipsec {
 	bool up;
@@ -42,10 +45,21 @@ struct sn_ipsec {
 	struct udp_pcb *natt4, *natt6;
 	/* Set while a decapsulated packet goes through lwIP again. */
 	struct sn_sa *cur_in_sa;
-	int depth;
 	/* Set while our own output (encapsulated packets, fragments) goes
 	 * through netif->output: no second policy lookup. */
 	int out_bypass;
+	/* The interface MTU while fragmentation is deferred to us (lwIP's
+	 * own IP output then sees MTU 0 and does not fragment); 0 otherwise. */
+	uint16_t deferred_mtu;
+	/* Decapsulated packets waiting to re-enter lwIP (ipsec_in.c). */
+	struct sn_reinject {
+		struct pbuf *p;
+		struct netif *inp;
+		struct sn_sa_ref sa;
+		uint8_t depth;
+	} rq[SN_IPSEC_REINJECT_MAX];
+	unsigned rq_head, rq_count;
+	uint8_t cur_depth;
 };
 
 extern struct sn_ipsec sn_ipsec;
@@ -81,6 +95,8 @@ bool sn_sel_match(const struct sn_selector *s, const struct sn_flow *flow);
 /* ---- ipsec_in.c / ipsec_out.c -------------------------------------------- */
 
 int sn_ipsec_in_attach(void);
+/* Feed decapsulated packets to lwIP (stack's sn_rx_done_hook). */
+void sn_ipsec_rx_done(void);
 void sn_ipsec_in_detach(void);
 int sn_ip_input_policy(struct pbuf *p, struct netif *inp);
 

@@ -184,13 +184,19 @@ static int check_selectors(struct in_ctx *c)
 	const struct sn_policy *pol;
 	const struct sn_pol_tmpl *t;
 
+	bool has_sel = c->sa->conf.sel.src.family || c->sa->conf.sel.dst.family;
+
 	if (sn_pkt_parse(c->p, &in))
 		return SN_IC_DROP_BAD_HEADER;
-	if (c->sa->conf.sel.src.family && !sn_sel_match(&c->sa->conf.sel, &in.flow))
+	if (has_sel && !sn_sel_match(&c->sa->conf.sel, &in.flow))
 		return SN_IC_DROP_SELECTOR;
 	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &in.flow);
+	if (pol && pol->conf.action == SN_POL_DISCARD)
+		return SN_IC_DROP_POLICY;
+	/* Without selectors of its own, an SA carries what the inbound
+	 * policies that name it cover, nothing else (RFC 4301 5.2 step 4). */
 	if (!pol || pol->conf.action != SN_POL_PROTECT)
-		return pol && pol->conf.action == SN_POL_DISCARD ? SN_IC_DROP_POLICY : -1;
+		return has_sel ? -1 : SN_IC_DROP_SELECTOR;
 	t = &pol->conf.tmpl;
 	if (t->proto != c->sa->conf.proto || t->mode != c->sa->conf.mode ||
 	    (t->reqid && t->reqid != c->sa->conf.reqid) ||
@@ -199,29 +205,57 @@ static int check_selectors(struct in_ctx *c)
 	return -1;
 }
 
-/* Hand the inner packet to lwIP with the SA marked as the one it came
- * through (read by the socket layer for per-socket policy). */
-static void reinject(struct in_ctx *c, size_t inner_len)
+/* Queue the inner packet for lwIP's IP input, which is not re-entrant:
+ * sn_ipsec_rx_done() feeds it once the outer packet is done. */
+static int reinject(struct in_ctx *c, size_t inner_len)
 {
-	struct sn_sa *prev = sn_ipsec.cur_in_sa;
+	struct sn_ipsec *g = &sn_ipsec;
+	struct sn_reinject *r;
 
+	if (g->rq_count == SN_IPSEC_REINJECT_MAX)
+		return SN_IC_DROP_NOMEM;
+	r = &g->rq[(g->rq_head + g->rq_count) % SN_IPSEC_REINJECT_MAX];
+	r->p = c->p;
+	r->inp = c->inp;
+	r->sa = sn_sa_ref(c->sa);
+	r->depth = (uint8_t)(g->cur_depth + 1);
+	g->rq_count++;
 	sn_sa_count(c->sa, SN_IC_IN_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_IN_BYTES, inner_len);
-	u16_t flags = c->inp->chksum_flags;
+	return -1;
+}
 
-	sn_ipsec.cur_in_sa = c->sa;
-	sn_ipsec.depth++;
-	/* The inner packet passed the ICV: its TCP/UDP checksum cannot be
-	 * wrong unless the peer built it wrong, and verifying it again would
-	 * cost a pass over every byte. (Outbound checksums are still
-	 * computed: peers verify theirs.) */
-	c->inp->chksum_flags = (u16_t)(flags & ~(NETIF_CHECKSUM_CHECK_TCP |
-						  NETIF_CHECKSUM_CHECK_UDP));
+/* One decapsulated packet through lwIP with its SA marked as current (for
+ * per-socket policy) and inner checksum checks off: the packet passed the
+ * ICV, so its TCP/UDP checksum cannot be wrong unless the peer built it
+ * wrong, and checking would cost a pass over every byte. */
+static void inject_one(struct sn_reinject *r)
+{
+	struct netif *inp = r->inp;
+	u16_t flags = inp->chksum_flags;
+
+	sn_ipsec.cur_in_sa = sn_sad_get(sn_ipsec.sad, r->sa);
+	sn_ipsec.cur_depth = r->depth;
+	inp->chksum_flags = (u16_t)(flags & ~(NETIF_CHECKSUM_CHECK_TCP |
+					      NETIF_CHECKSUM_CHECK_UDP));
 	/* lwIP's IP input consumes the pbuf on every path. */
-	(void)ip_input(c->p, c->inp);
-	c->inp->chksum_flags = flags;
-	sn_ipsec.depth--;
-	sn_ipsec.cur_in_sa = prev;
+	(void)ip_input(r->p, inp);
+	inp->chksum_flags = flags;
+	sn_ipsec.cur_in_sa = NULL;
+	sn_ipsec.cur_depth = 0;
+}
+
+void sn_ipsec_rx_done(void)
+{
+	struct sn_ipsec *g = &sn_ipsec;
+
+	while (g->rq_count) {
+		struct sn_reinject r = g->rq[g->rq_head];
+
+		g->rq_head = (g->rq_head + 1) % SN_IPSEC_REINJECT_MAX;
+		g->rq_count--;
+		inject_one(&r);
+	}
 }
 
 static int finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
@@ -238,8 +272,7 @@ static int finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
 	why = check_selectors(c);
 	if (why >= 0)
 		return why;
-	reinject(c, pl_len);
-	return -1;
+	return reinject(c, pl_len);
 }
 
 /* ---- ESP ------------------------------------------------------------------------ */
@@ -280,7 +313,7 @@ static void esp_input(struct pbuf *p, struct netif *inp, size_t extra, bool enca
 		sn_ipsec_count(SN_IC_DROP_NOMEM);
 		return;
 	}
-	if (sn_ipsec.depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
+	if (sn_ipsec.cur_depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
 		drop(&c, SN_IC_DROP_BAD_HEADER);
 		return;
 	}
@@ -338,7 +371,7 @@ static u8_t ah_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 		sn_ipsec_count(SN_IC_DROP_NOMEM);
 		return 1;
 	}
-	if (sn_ipsec.depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
+	if (sn_ipsec.cur_depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
 		drop(&c, SN_IC_DROP_BAD_HEADER);
 		return 1;
 	}
@@ -393,7 +426,7 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 	struct sn_pkt_info pi;
 	const struct sn_policy *pol;
 
-	if (sn_ipsec.cur_in_sa || !sn_ipsec.spd ||
+	if (sn_ipsec.cur_depth || !sn_ipsec.spd ||
 	    !sn_spd_count(sn_ipsec.spd, SN_DIR_IN))
 		return 0;
 	if (sn_pkt_parse(p, &pi))
@@ -452,6 +485,7 @@ int sn_ipsec_in_attach(void)
 		return -ENOBUFS;
 	}
 	sn_ip_input_hook = sn_ip_input_policy;
+	sn_rx_done_hook = sn_ipsec_rx_done;
 	return 0;
 }
 
@@ -461,6 +495,12 @@ void sn_ipsec_in_detach(void)
 	struct raw_pcb **raws[] = { &g->esp4, &g->esp6, &g->ah4, &g->ah6 };
 
 	sn_ip_input_hook = NULL;
+	sn_rx_done_hook = NULL;
+	while (g->rq_count) {
+		pbuf_free(g->rq[g->rq_head].p);
+		g->rq_head = (g->rq_head + 1) % SN_IPSEC_REINJECT_MAX;
+		g->rq_count--;
+	}
 	for (size_t i = 0; i < sizeof(raws) / sizeof(raws[0]); i++) {
 		if (*raws[i])
 			raw_remove(*raws[i]);

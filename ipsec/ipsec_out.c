@@ -46,49 +46,70 @@ struct out_ctx {
 
 static uint16_t ip4_id;
 
+static bool spd_empty(void);
+static err_t output_whole(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi);
+
 /* ---- Sending ----------------------------------------------------------- */
+
+/* The MTU to fragment to: the interface's, also while lwIP's view of it
+ * is 0 (sn_ipsec_frag_defer_begin). */
+static u16_t real_mtu(const struct netif *nif)
+{
+	return sn_ipsec.deferred_mtu ? sn_ipsec.deferred_mtu : nif->mtu;
+}
+
+/* Send p as it is, fragmenting it when it exceeds the MTU; lwIP's
+ * fragmenters call netif->output again, which lets our own packets
+ * through. */
+static err_t send_ip(struct netif *nif, struct pbuf *p, int family, const ip_addr_t *dst)
+{
+	u16_t mtu = real_mtu(nif), saved = nif->mtu;
+	err_t e;
+
+	if (p->tot_len <= mtu)
+		return family == AF_INET ? sn_ipsec.out4(nif, p, ip_2_ip4(dst))
+					 : sn_ipsec.out6(nif, p, ip_2_ip6(dst));
+	sn_ipsec.out_bypass++;
+	nif->mtu = mtu;
+	e = family == AF_INET ? ip4_frag(p, nif, ip_2_ip4(dst)) : ip6_frag(p, nif, ip_2_ip6(dst));
+	nif->mtu = saved;
+	sn_ipsec.out_bypass--;
+	return e;
+}
+
+static void flow_dst(struct netif *nif, const struct sn_flow *f, ip_addr_t *dst)
+{
+	if (f->family == AF_INET) {
+		IP_SET_TYPE_VAL(*dst, IPADDR_TYPE_V4);
+		memcpy(&ip_2_ip4(dst)->addr, f->dst, 4);
+		return;
+	}
+	IP_SET_TYPE_VAL(*dst, IPADDR_TYPE_V6);
+	memcpy(ip_2_ip6(dst)->addr, f->dst, 16);
+	ip6_addr_clear_zone(ip_2_ip6(dst));
+	if (ip6_addr_islinklocal(ip_2_ip6(dst)))
+		ip6_addr_assign_zone(ip_2_ip6(dst), IP6_UNKNOWN, nif);
+}
 
 static err_t send_clear(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
 {
 	ip_addr_t dst;
 
-	if (pi->flow.family == AF_INET) {
-		memcpy(&ip_2_ip4(&dst)->addr, pi->flow.dst, 4);
-		return sn_ipsec.out4(nif, p, ip_2_ip4(&dst));
-	}
-	memcpy(ip_2_ip6(&dst)->addr, pi->flow.dst, 16);
-	ip6_addr_clear_zone(ip_2_ip6(&dst));
-	if (ip6_addr_islinklocal(ip_2_ip6(&dst)))
-		ip6_addr_assign_zone(ip_2_ip6(&dst), IP6_UNKNOWN, nif);
-	return sn_ipsec.out6(nif, p, ip_2_ip6(&dst));
+	flow_dst(nif, &pi->flow, &dst);
+	return send_ip(nif, p, pi->flow.family, &dst);
 }
 
-/* Fragment when the packet exceeds the MTU (RFC 4301 8.1: after the
- * transform); lwIP's fragmenters call netif->output again, which lets our
- * own packets through. */
+/* The protected packet, fragmented after the transform where it exceeds
+ * the MTU (RFC 4303 3.3.4). */
 static err_t send_protected(struct netif *nif, struct pbuf *q)
 {
 	struct sn_pkt_info pi;
 	ip_addr_t dst;
-	err_t e;
 
 	if (sn_pkt_parse(q, &pi))
 		return ERR_VAL;
-	sn_ipsec.out_bypass++;
-	if (pi.flow.family == AF_INET) {
-		memcpy(&ip_2_ip4(&dst)->addr, pi.flow.dst, 4);
-		e = q->tot_len > nif->mtu ? ip4_frag(q, nif, ip_2_ip4(&dst))
-					  : sn_ipsec.out4(nif, q, ip_2_ip4(&dst));
-	} else {
-		u32_t mtu = netif_mtu6(nif);
-
-		memcpy(ip_2_ip6(&dst)->addr, pi.flow.dst, 16);
-		ip6_addr_clear_zone(ip_2_ip6(&dst));
-		e = q->tot_len > mtu ? ip6_frag(q, nif, ip_2_ip6(&dst))
-				     : sn_ipsec.out6(nif, q, ip_2_ip6(&dst));
-	}
-	sn_ipsec.out_bypass--;
-	return e;
+	flow_dst(nif, &pi.flow, &dst);
+	return send_ip(nif, q, pi.flow.family, &dst);
 }
 
 /* ---- Building -------------------------------------------------------------- */
@@ -336,7 +357,64 @@ static int protect(struct out_ctx *c)
 	return -1;
 }
 
+/* A policy that would cover this fragment's datagram if its ports were
+ * known: a fragment that reaches us was made by lwIP before the SPD could
+ * see the datagram (an ICMP reply, say), and it must not leave in the
+ * clear when any non-bypass policy might want its datagram. */
+struct frag_scan {
+	const struct sn_flow *f;
+	bool covered;
+};
+
+static int frag_one(const struct sn_policy *pol, void *ctx)
+{
+	struct frag_scan *fs = ctx;
+	struct sn_selector sel = pol->conf.sel;
+
+	sel.sport = sel.dport = 0;
+	if (pol->conf.action != SN_POL_BYPASS && sn_sel_match(&sel, fs->f))
+		fs->covered = true;
+	return fs->covered;
+}
+
+static bool fragment_covered(const struct sn_flow *f)
+{
+	struct frag_scan fs = { f, false };
+
+	sn_spd_foreach(sn_ipsec.spd, SN_DIR_OUT, frag_one, &fs);
+	return fs.covered;
+}
+
 static err_t output(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
+{
+	if (pi->fragment && fragment_covered(&pi->flow)) {
+		sn_ipsec_count(SN_IC_DROP_TOOBIG);
+		return ERR_OK;
+	}
+	return output_whole(nif, p, pi);
+}
+
+void sn_ipsec_frag_defer_begin(void)
+{
+	extern struct netif sn_netif;
+
+	if (sn_ipsec.up && !spd_empty() && !sn_ipsec.deferred_mtu && sn_netif.mtu) {
+		sn_ipsec.deferred_mtu = sn_netif.mtu;
+		sn_netif.mtu = 0;
+	}
+}
+
+void sn_ipsec_frag_defer_end(void)
+{
+	extern struct netif sn_netif;
+
+	if (sn_ipsec.deferred_mtu) {
+		sn_netif.mtu = sn_ipsec.deferred_mtu;
+		sn_ipsec.deferred_mtu = 0;
+	}
+}
+
+static err_t output_whole(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
 {
 	struct out_ctx c = { .nif = nif, .p = p, .pi = *pi };
 	struct sn_policy *pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, &pi->flow);

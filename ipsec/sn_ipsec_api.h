@@ -38,6 +38,17 @@ void sn_ipsec_list_policies(FILE *out);
  * and every policy. */
 void sn_ipsec_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
 
+/*
+ * lwIP fragments a datagram larger than the MTU before its output reaches
+ * the SPD, and fragments carry no ports to match policies on. Around a
+ * send that would be fragmented, the socket layer defers fragmentation to
+ * ipsec/: the SPD then sees the whole datagram, protects it, and the
+ * protected packet is fragmented (RFC 4303 3.3.4, 3.3.5). Cleartext ones
+ * are fragmented as lwIP would have. No-ops while no policy exists.
+ */
+void sn_ipsec_frag_defer_begin(void);
+void sn_ipsec_frag_defer_end(void);
+
 /* Bytes IPsec adds to TCP segments of this flow (MSS sizing); 0 if none. */
 unsigned sn_ipsec_overhead(int family, const void *src, const void *dst,
 			   uint8_t proto, uint16_t sport, uint16_t dport);

@@ -20,6 +20,14 @@ struct pbuf;
  */
 typedef int (*sn_ip_input_hook_fn)(struct pbuf *p, struct netif *inp);
 extern sn_ip_input_hook_fn sn_ip_input_hook;
+
+/*
+ * Called after each received frame has been through lwIP: ipsec/ hands
+ * decapsulated packets back to lwIP's IP input from here, not from inside
+ * lwIP's own input (whose raw pcb walk is not re-entrant).
+ */
+typedef void (*sn_rx_done_hook_fn)(void);
+extern sn_rx_done_hook_fn sn_rx_done_hook;
 /* Next hop for an off-link IPv6 destination: the --gw router (lwIP's own
  * default router list is fed only by router advertisements). */
 const ip6_addr_t *sn_nd6_get_gw(struct netif *netif, const ip6_addr_t *dest);

@@ -16,6 +16,7 @@
 #include "sn_pbuf.h"
 #include "sn_counters.h"
 #include "sn_rxcheck.h"
+#include "sn_hooks.h"
 #include "sn_dev.h"
 
 #define SN_ETH_HLEN 14
@@ -75,7 +76,9 @@ static err_t linkoutput(struct netif *nif, struct pbuf *p)
 	struct rte_mbuf *m;
 	bool zc;
 
-	if (p->tot_len > nif->mtu + SN_ETH_HLEN) {
+	/* The port's MTU, not nif->mtu: IPsec sets the latter to 0 while it
+	 * fragments datagrams itself (ipsec/ipsec_out.c). */
+	if (p->tot_len > dev->mtu + SN_ETH_HLEN) {
 		sn_count(SN_C_DROP_TX_TOOBIG, 1);
 		return ERR_VAL;
 	}
@@ -161,6 +164,8 @@ static void rx_one(struct rte_mbuf *m)
 		sn_count(SN_C_DROP_RX_INPUT, 1);
 		pbuf_free(p);
 	}
+	if (sn_rx_done_hook)
+		sn_rx_done_hook();
 }
 
 int sn_netif_rx(void)

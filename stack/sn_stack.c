@@ -27,6 +27,7 @@
 #define SN_TW_MAX_DEFAULT 128
 
 sn_ip_input_hook_fn sn_ip_input_hook;
+sn_rx_done_hook_fn sn_rx_done_hook;
 static int running;
 static unsigned tw_max;
 static ip6_addr_t gw6;
@@ -146,6 +147,8 @@ int sn_stack_poll(void)
 	sn_netif_flush();
 	n = sn_netif_rx();
 	netif_poll(&sn_netif);
+	if (sn_rx_done_hook)
+		sn_rx_done_hook();
 	run_timers();
 	sn_netif_flush();
 	return n;

@@ -3,8 +3,9 @@
 #   make unit        unit tests (Criterion) against build/lib/libsealnet.a
 #   make unit-asan   the same, library and tests built with ASan and UBSan
 #   make asan        the programs built with ASan and UBSan into build-asan/bin
-#   make fuzz        libFuzzer target for inbound frames (clang) into build-fuzz/
-#   make fuzz-run    build it, then fuzz for FUZZ_SECONDS; any crash fails
+#   make fuzz        libFuzzer targets (clang) into build-fuzz/: fuzz_frame
+#                    (inbound frames) and fuzz_esp (inbound ESP/AH with SAs)
+#   make fuzz-run    build them, then fuzz each for FUZZ_SECONDS; any crash fails
 #
 # Unit test binaries: one per tests/unit/test_*.c, each linked with the
 # shared harness (tests/unit/harness.c: the stack over a fake port, and
@@ -102,7 +103,8 @@ asan: $(A_APP_BINS) $(A_UNIT_BINS)
 
 F            := build-fuzz
 FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 60
+# Per target: fuzz-run runs two, about 2 minutes in all by default.
+FUZZ_SECONDS ?= 50
 # Longest input: H_FRAME_MAX, an mbuf's data room.
 FUZZ_MAX_LEN := 2048
 FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1
@@ -122,6 +124,11 @@ $(F)/fuzz_frame: tests/fuzz/fuzz_frame.c $(F_OBJS)
 	$(FUZZ_CC) $(ALL_CFLAGS) -Itests/unit -fsanitize=fuzzer,address,undefined \
 		-fno-omit-frame-pointer -O1 -o $@ $< $(F_OBJS) $(LDLIBS)
 
+$(F)/fuzz_esp: tests/fuzz/fuzz_esp.c $(F_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) -Itests/unit -fsanitize=fuzzer,address,undefined \
+		-fno-omit-frame-pointer -O1 -o $@ $< $(F_OBJS) $(LDLIBS)
+
 # Seed corpus: valid frames from a generator (checked in as source only).
 $(F)/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/frames.c tests/unit/frames.h
 	@mkdir -p $(dir $@)
@@ -133,16 +140,30 @@ $(F)/seeds/.done: $(F)/gen_seeds
 	$(F)/gen_seeds $(F)/seeds
 	touch $@
 
-fuzz: $(F)/fuzz_frame $(F)/seeds/.done
+$(F)/gen_esp_seeds: tests/fuzz/gen_esp_seeds.c tests/unit/frames.c tests/unit/frames.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -Wall -Itests/unit -o $@ $< tests/unit/frames.c
+
+$(F)/esp_seeds/.done: $(F)/gen_esp_seeds
+	rm -rf $(F)/esp_seeds
+	mkdir -p $(F)/esp_seeds
+	$(F)/gen_esp_seeds $(F)/esp_seeds
+	touch $@
+
+fuzz: $(F)/fuzz_frame $(F)/seeds/.done $(F)/fuzz_esp $(F)/esp_seeds/.done
 
 # New inputs go to build-fuzz/corpus (kept between runs), crashes to
 # build-fuzz/artifacts. libFuzzer exits non-zero on a crash, a leak, a
 # sanitizer report or an input slower than 10 s.
 fuzz-run: fuzz
-	@mkdir -p $(F)/corpus $(F)/artifacts
+	@mkdir -p $(F)/corpus $(F)/corpus_esp $(F)/artifacts
 	$(SAN_ENV) timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) $(F)/fuzz_frame \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix=$(F)/artifacts/ \
 		$(F)/corpus $(F)/seeds
+	$(SAN_ENV) timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) $(F)/fuzz_esp \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=$(F)/artifacts/esp- \
+		$(F)/corpus_esp $(F)/esp_seeds
 
 -include $(shell find $(A)/obj $(F)/obj -name '*.d' 2>/dev/null)
