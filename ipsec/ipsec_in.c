@@ -24,6 +24,7 @@
 
 #define IP4_HLEN 20
 #define IP6_HLEN 40
+#define IP6_HDR_LEN 40u
 #define UDP_HLEN 8
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -43,6 +44,7 @@ struct in_ctx {
 
 static void drop(struct in_ctx *c, enum sn_ic_id why)
 {
+
 	if (c->sa)
 		sn_sa_count(c->sa, why, 1);
 	else
@@ -57,15 +59,35 @@ static void set_dst(const struct sn_flow *f, struct sn_ip *ip)
 	memcpy(ip->addr, f->dst, f->family == AF_INET ? 4 : 16);
 }
 
+/*
+ * lwIP 2.1.3's IPv6 reassembly with IPV6_FRAG_COPYHEADER (needed on 64-bit)
+ * writes a payload length 8 bytes short into the reassembled header, while
+ * the pbuf holds the whole datagram (lwIP trims every packet to its header's
+ * length before that, so the two agree for unfragmented ones). ESP's length
+ * and AH's ICV (the field is immutable) need the true value.
+ */
+static void ip6_fix_plen(struct pbuf *p)
+{
+	uint8_t *ip = p->payload;
+
+	if (p->len >= IP6_HDR_LEN && (ip[0] >> 4) == 6 &&
+	    p->tot_len - IP6_HDR_LEN <= 0xffff) {
+		ip[4] = (uint8_t)((p->tot_len - IP6_HDR_LEN) >> 8);
+		ip[5] = (uint8_t)(p->tot_len - IP6_HDR_LEN);
+	}
+}
+
 /* One contiguous buffer: the transforms work on flat memory. */
 static struct pbuf *flatten(struct pbuf *p)
 {
-	struct pbuf *q;
+	struct pbuf *q = p;
 
-	if (!p->next)
-		return p;
-	q = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
-	pbuf_free(p);
+	if (p->next) {
+		q = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+		pbuf_free(p);
+	}
+	if (q)
+		ip6_fix_plen(q);
 	return q;
 }
 

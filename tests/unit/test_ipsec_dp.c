@@ -1755,3 +1755,59 @@ Test(ipsec_dp, nested_esp_keeps_every_protocol_listening)
 	peer_free(&q);
 	cr_assert_eq(nfail, 0);
 }
+
+/* ---- Fragmented ESP from the peer ------------------------------------------------------------- */
+
+/* Split the IP packet in frame f (length n) into two fragments at byte
+ * `at` of its payload (a multiple of 8), as the peer's IP layer would;
+ * inject both, second first. */
+static void inject_fragmented(const uint8_t *f, size_t n, size_t at)
+{
+	const uint8_t *ip = f + H_ETH_HLEN;
+	uint8_t a[H_FRAME_MAX + 128], b[H_FRAME_MAX + 128];
+	size_t iplen = n - H_ETH_HLEN, hl = (ip[0] >> 4) == 4 ? (size_t)(ip[0] & 15) * 4 : 40;
+	size_t pl = iplen - hl, fh = (ip[0] >> 4) == 4 ? 0 : 8;
+
+	memcpy(a, f, H_ETH_HLEN + hl);
+	memcpy(b, f, H_ETH_HLEN + hl);
+	if (fh) {
+		uint8_t nh = ip[6];
+
+		a[H_ETH_HLEN + 6] = b[H_ETH_HLEN + 6] = 44;
+		uint8_t fa[8] = { nh, 0, 0, 1, 0, 0, 0x12, 0x34 };    /* offset 0, M */
+		uint8_t fb[8] = { nh, 0, (uint8_t)(at >> 8), (uint8_t)(at & 0xf8), 0, 0, 0x12, 0x34 };
+		memcpy(a + H_ETH_HLEN + hl, fa, 8);
+		memcpy(b + H_ETH_HLEN + hl, fb, 8);
+		h_put16(a + H_ETH_HLEN + 4, (uint16_t)(8 + at));
+		h_put16(b + H_ETH_HLEN + 4, (uint16_t)(8 + pl - at));
+	} else {
+		h_put16(a + H_ETH_HLEN + 2, (uint16_t)(hl + at));
+		h_put16(b + H_ETH_HLEN + 2, (uint16_t)(hl + pl - at));
+		h_put16(a + H_ETH_HLEN + 6, 0x2000);                    /* MF */
+		h_put16(b + H_ETH_HLEN + 6, (uint16_t)(at / 8));
+		a[H_ETH_HLEN + 10] = a[H_ETH_HLEN + 11] = 0;
+		b[H_ETH_HLEN + 10] = b[H_ETH_HLEN + 11] = 0;
+		h_put16(a + H_ETH_HLEN + 10, h_fold(h_sum(a + H_ETH_HLEN, hl, 0)));
+		h_put16(b + H_ETH_HLEN + 10, h_fold(h_sum(b + H_ETH_HLEN, hl, 0)));
+	}
+	memcpy(a + H_ETH_HLEN + hl + fh, ip + hl, at);
+	memcpy(b + H_ETH_HLEN + hl + fh, ip + hl + at, pl - at);
+	inject(b, H_ETH_HLEN + hl + fh + pl - at);
+	inject(a, H_ETH_HLEN + hl + fh + at);
+}
+
+static void frag_in_case(int fam)
+{
+	struct cfg c = { &algs[A_GCM128], false, fam, fam, false, NULL, NULL, NULL };
+	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128];
+	size_t n;
+
+	peer_setup(&P, &c, true, true);
+	n = udp_pkt(fam, PEER_PORT, US_PORT, amsg, sizeof(amsg), ip);
+	n = protect(&P, ip, n, f);
+	inject_fragmented(f, n, 24);
+	CHECK(delivered_once(&P), "a protected datagram that arrived in two fragments was not delivered");
+}
+
+Test(ipsec_dp, fragmented_esp_in_ipv4) { cur_case = "frag in v4"; frag_in_case(AF_INET); cr_assert_eq(nfail, 0); }
+Test(ipsec_dp, fragmented_esp_in_ipv6) { cur_case = "frag in v6"; frag_in_case(AF_INET6); cr_assert_eq(nfail, 0); }
