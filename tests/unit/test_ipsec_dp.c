@@ -1761,7 +1761,7 @@ Test(ipsec_dp, nested_esp_keeps_every_protocol_listening)
 /* Split the IP packet in frame f (length n) into two fragments at byte
  * `at` of its payload (a multiple of 8), as the peer's IP layer would;
  * inject both, second first. */
-static void inject_fragmented(const uint8_t *f, size_t n, size_t at)
+static void inject_fragmented(const uint8_t *f, size_t n, size_t at, bool first_first)
 {
 	const uint8_t *ip = f + H_ETH_HLEN;
 	uint8_t a[H_FRAME_MAX + 128], b[H_FRAME_MAX + 128];
@@ -1792,21 +1792,37 @@ static void inject_fragmented(const uint8_t *f, size_t n, size_t at)
 	}
 	memcpy(a + H_ETH_HLEN + hl + fh, ip + hl, at);
 	memcpy(b + H_ETH_HLEN + hl + fh, ip + hl + at, pl - at);
+	if (first_first)
+		inject(a, H_ETH_HLEN + hl + fh + at);
 	inject(b, H_ETH_HLEN + hl + fh + pl - at);
-	inject(a, H_ETH_HLEN + hl + fh + at);
+	if (!first_first)
+		inject(a, H_ETH_HLEN + hl + fh + at);
 }
 
 static void frag_in_case(int fam)
 {
 	struct cfg c = { &algs[A_GCM128], false, fam, fam, false, NULL, NULL, NULL };
-	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128];
+	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128], big[1618], b[2048];
+	struct sockaddr_storage ss;
+	int fd = fam == AF_INET ? P.fd4 : P.fd6;
 	size_t n;
 
 	peer_setup(&P, &c, true, true);
 	n = udp_pkt(fam, PEER_PORT, US_PORT, amsg, sizeof(amsg), ip);
 	n = protect(&P, ip, n, f);
-	inject_fragmented(f, n, 24);
+	inject_fragmented(f, n, 24, false);
 	CHECK(delivered_once(&P), "a protected datagram that arrived in two fragments was not delivered");
+	/* A larger one, cut where a 1000-byte-MTU link would cut it. */
+	memset(big, 0x5a, sizeof(big));
+	for (int order = 0; order < 2; order++) {
+		n = udp_pkt(fam, PEER_PORT, US_PORT, big, sizeof(big), ip);
+		n = protect(&P, ip, n, f);
+		inject_fragmented(f, n, 952, order);
+		CHECK(sock_take(fd, b, sizeof(b), &ss) == (long)sizeof(big) &&
+		      !memcmp(b, big, sizeof(big)),
+		      "a 1618-byte protected datagram in two fragments (first fragment %s) "
+		      "was not delivered", order ? "first" : "last");
+	}
 }
 
 Test(ipsec_dp, fragmented_esp_in_ipv4) { cur_case = "frag in v4"; frag_in_case(AF_INET); cr_assert_eq(nfail, 0); }
