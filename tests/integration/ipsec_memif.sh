@@ -168,7 +168,11 @@ part_wire() {
 	check "tshark decrypts ESP into TCP port $PORT ($CAP_TCP frames)" test "$CAP_TCP" -gt 0
 	check "tshark decrypts ESP into UDP port $PORT ($CAP_UDP frames)" test "$CAP_UDP" -gt 0
 	check "every ESP frame decrypts with the keys ($CAP_ALL of $CAP_ESP)" test "$CAP_ALL" = "$CAP_ESP"
-	check "a wrong key decrypts nothing ($CAP_WRONG frames)" test "$CAP_WRONG" = 0
+	# tshark does not check the GCM tag: a wrong key turns a frame into
+	# noise, which now and then parses as TCP/UDP to our port by chance (a
+	# run of 200k frames showed one). Meaningful decryption is all frames.
+	check "a wrong key decrypts (almost) nothing ($CAP_WRONG of $CAP_ESP frames)" \
+		test $((CAP_WRONG * 1000)) -lt "$CAP_ESP"
 	[ "${SN_KEEP:-0}" = 1 ] && info "capture kept: $cap (keys: $WORK/uat)"
 }
 
