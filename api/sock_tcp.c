@@ -294,7 +294,7 @@ static ssize_t tcp_queue(struct sn_sock *s, const uint8_t *buf, size_t len,
 static int send_state(const struct sn_sock *s)
 {
 	if (s->state == SN_TCP_CLOSED)
-		return s->err ? (s->err == ETIMEDOUT ? ETIMEDOUT : EPIPE) : EPIPE;
+		return s->err == ETIMEDOUT ? ETIMEDOUT : EPIPE;
 	if (s->state != SN_TCP_CONNECTED)
 		return s->state == SN_TCP_CONNECTING ? EAGAIN : ENOTCONN;
 	if (s->wr_shut || !s->pcb.tcp)

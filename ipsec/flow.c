@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 
 #include "lwip/pbuf.h"
+#include "lwip/inet_chksum.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/ip6.h"
+#include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
 
-#define IP4_HLEN 20
-#define IP6_HLEN 40
 #define PKT_PEEK 128            /* IP header chain + ports we look at */
 #define NH_HOPOPT 0
 #define NH_ROUTING 43
@@ -45,7 +47,7 @@ static int parse4(const uint8_t *h, size_t have, size_t tot, struct sn_pkt_info 
 	size_t hl = (size_t)(h[0] & 0x0f) * 4;
 	uint16_t frag = be16(h + 6);
 
-	if (have < IP4_HLEN || hl < IP4_HLEN || hl > have || be16(h + 2) < hl ||
+	if (have < IP_HLEN || hl < IP_HLEN || hl > have || be16(h + 2) < hl ||
 	    be16(h + 2) > tot)
 		return -EINVAL;
 	pi->flow.family = AF_INET;
@@ -150,4 +152,25 @@ bool sn_sel_match(const struct sn_selector *s, const struct sn_flow *f)
 	if (s->sport && s->sport != f->sport)
 		return false;
 	return !s->dport || s->dport == f->dport;
+}
+
+static void put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+void sn_ip4_set_len(uint8_t *ip, size_t hlen, size_t tot)
+{
+	uint16_t ck;
+
+	put16(ip + 2, tot);
+	ip[10] = ip[11] = 0;
+	ck = inet_chksum(ip, (u16_t)hlen);
+	memcpy(ip + 10, &ck, 2);
+}
+
+void sn_ip6_set_len(uint8_t *ip, size_t tot)
+{
+	put16(ip + 4, tot - IP6_HLEN);
 }

@@ -74,7 +74,12 @@ static inline void sn_ipsec_count(enum sn_ic_id id)
 /* Seconds on the stack's clock (lifetimes). */
 uint64_t sn_ipsec_now_s(void);
 
-/* ---- flow.c: selector fields of an IP packet ---------------------------- */
+/* ---- flow.c: IP packet helpers shared by ipsec_in.c and ipsec_out.c ------ */
+
+/* Total length field and header checksum of an IPv4 header. */
+void sn_ip4_set_len(uint8_t *ip, size_t hlen, size_t tot);
+/* Payload length field of an IPv6 header for a packet of tot bytes. */
+void sn_ip6_set_len(uint8_t *ip, size_t tot);
 
 struct sn_pkt_info {
 	struct sn_flow flow;

@@ -18,14 +18,13 @@
 #include "lwip/inet_chksum.h"
 #include "lwip/prot/ip4.h"
 #include "sn_hooks.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/ip6.h"
+#include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
 #include "esp.h"
 #include "ah.h"
 
-#define IP4_HLEN 20
-#define IP6_HLEN 40
-#define IP6_HDR_LEN 40u
-#define UDP_HLEN 8
 #define NH_IPV4 4
 #define NH_IPV6 41
 #define NH_NONE 59              /* TFC dummy packet, RFC 4303 2.6 */
@@ -70,11 +69,8 @@ static void ip6_fix_plen(struct pbuf *p)
 {
 	uint8_t *ip = p->payload;
 
-	if (p->len >= IP6_HDR_LEN && (ip[0] >> 4) == 6 &&
-	    p->tot_len - IP6_HDR_LEN <= 0xffff) {
-		ip[4] = (uint8_t)((p->tot_len - IP6_HDR_LEN) >> 8);
-		ip[5] = (uint8_t)(p->tot_len - IP6_HDR_LEN);
-	}
+	if (p->len >= IP6_HLEN && (ip[0] >> 4) == 6)
+		sn_ip6_set_len(ip, p->tot_len);
 }
 
 /* One contiguous buffer: the transforms work on flat memory. */
@@ -146,30 +142,21 @@ static bool ecn_decap(uint8_t outer_tos, uint8_t *inner_tc_byte, int family)
 	return true;
 }
 
-static void ip4_fix(uint8_t *ip, size_t hlen, size_t tot)
-{
-	ip[2] = (uint8_t)(tot >> 8);
-	ip[3] = (uint8_t)tot;
-	ip[10] = ip[11] = 0;
-	uint16_t ck = inet_chksum(ip, (u16_t)hlen);
-	memcpy(ip + 10, &ck, 2);
-}
-
 /* Tunnel mode: the payload is the inner packet. */
 static int inner_tunnel(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
 {
 	uint8_t *inner = (uint8_t *)c->p->payload + pl_off;
 	int family = nh == NH_IPV4 ? AF_INET : AF_INET6;
 
-	if ((nh != NH_IPV4 && nh != NH_IPV6) || pl_len < (nh == NH_IPV4 ? IP4_HLEN : IP6_HLEN))
+	if ((nh != NH_IPV4 && nh != NH_IPV6) || pl_len < (nh == NH_IPV4 ? IP_HLEN : IP6_HLEN))
 		return SN_IC_DROP_BAD_HEADER;
 	if (!ecn_decap(c->outer.tos, family == AF_INET ? inner + 1 : inner, family))
 		return SN_IC_DROP_POLICY;
 	if (family == AF_INET) {
 		size_t hl = (size_t)(inner[0] & 0x0f) * 4;
 
-		if (hl >= IP4_HLEN && hl <= pl_len)
-			ip4_fix(inner, hl, ((size_t)inner[2] << 8) | inner[3]);
+		if (hl >= IP_HLEN && hl <= pl_len)
+			sn_ip4_set_len(inner, hl, ((size_t)inner[2] << 8) | inner[3]);
 	}
 	pbuf_remove_header(c->p, (u16_t)pl_off);
 	pbuf_realloc(c->p, (u16_t)pl_len);
@@ -187,12 +174,9 @@ static int inner_transport(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8
 	memmove(ip, base, hl);
 	ip[c->outer.nh_off] = nh;
 	if (c->outer.flow.family == AF_INET) {
-		ip4_fix(ip, hl, hl + pl_len);
+		sn_ip4_set_len(ip, hl, hl + pl_len);
 	} else {
-		size_t plen = hl - IP6_HLEN + pl_len;
-
-		ip[4] = (uint8_t)(plen >> 8);
-		ip[5] = (uint8_t)plen;
+		sn_ip6_set_len(ip, hl + pl_len);
 	}
 	pbuf_remove_header(c->p, (u16_t)(pl_off - hl));
 	pbuf_realloc(c->p, (u16_t)(hl + pl_len));

@@ -19,13 +19,13 @@
 #include "lwip/ip6_frag.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/sys.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/ip6.h"
+#include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
 #include "esp.h"
 #include "ah.h"
 
-#define IP4_HLEN 20
-#define IP6_HLEN 40
-#define UDP_HLEN 8
 #define NH_IPV4 4
 #define NH_IPV6 41
 #define PROTO_UDP 17
@@ -100,16 +100,21 @@ static err_t send_clear(struct netif *nif, struct pbuf *p, const struct sn_pkt_i
 }
 
 /* The protected packet, fragmented after the transform where it exceeds
- * the MTU (RFC 4303 3.3.4). */
-static err_t send_protected(struct netif *nif, struct pbuf *q)
+ * the MTU (RFC 4303 3.3.4): to the tunnel's far end, or in transport mode
+ * to the packet's own destination (no need to parse what we just built). */
+static err_t send_protected(struct netif *nif, struct pbuf *q, const struct sn_sa *sa,
+			    const struct sn_flow *inner)
 {
-	struct sn_pkt_info pi;
+	struct sn_flow outer;
 	ip_addr_t dst;
 
-	if (sn_pkt_parse(q, &pi))
-		return ERR_VAL;
-	flow_dst(nif, &pi.flow, &dst);
-	return send_ip(nif, q, pi.flow.family, &dst);
+	if (sa->conf.mode == SN_MODE_TUNNEL) {
+		outer.family = sa->conf.dst.family;
+		memcpy(outer.dst, sa->conf.dst.addr, sizeof(outer.dst));
+		inner = &outer;
+	}
+	flow_dst(nif, inner, &dst);
+	return send_ip(nif, q, inner->family, &dst);
 }
 
 /* ---- Building -------------------------------------------------------------- */
@@ -120,15 +125,6 @@ static void put16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)v;
 }
 
-static void ip4_fix(uint8_t *ip, size_t hlen, size_t tot)
-{
-	uint16_t ck;
-
-	put16(ip + 2, tot);
-	ip[10] = ip[11] = 0;
-	ck = inet_chksum(ip, (u16_t)hlen);
-	memcpy(ip + 10, &ck, 2);
-}
 
 /* Tunnel mode outer header (RFC 4301 5.1.2): addresses from the SA, DSCP
  * and ECN copied from the inner header (RFC 6040 normal mode). */
@@ -137,7 +133,7 @@ static size_t outer_header(const struct out_ctx *c, uint8_t *o, size_t total, ui
 	const struct sn_sa_conf *sa = &c->sa->conf;
 
 	if (sa->dst.family == AF_INET) {
-		memset(o, 0, IP4_HLEN);
+		memset(o, 0, IP_HLEN);
 		o[0] = 0x45;
 		o[1] = c->pi.tos;
 		put16(o + 4, ip4_id++);
@@ -145,13 +141,13 @@ static size_t outer_header(const struct out_ctx *c, uint8_t *o, size_t total, ui
 		o[9] = proto;
 		memcpy(o + 12, sa->src.addr, 4);
 		memcpy(o + 16, sa->dst.addr, 4);
-		ip4_fix(o, IP4_HLEN, total);
-		return IP4_HLEN;
+		sn_ip4_set_len(o, IP_HLEN, total);
+		return IP_HLEN;
 	}
 	memset(o, 0, IP6_HLEN);
 	o[0] = (uint8_t)(0x60 | (c->pi.tos >> 4));
 	o[1] = (uint8_t)(c->pi.tos << 4);
-	put16(o + 4, total - IP6_HLEN);
+	sn_ip6_set_len(o, total);
 	o[6] = proto;
 	o[7] = OUTER_TTL;
 	memcpy(o + 8, sa->src.addr, 16);
@@ -167,16 +163,16 @@ static void inner_header(const struct out_ctx *c, uint8_t *o, size_t total, uint
 	pbuf_copy_partial(c->p, o, (u16_t)hl, 0);
 	o[c->pi.nh_off] = proto;
 	if (c->pi.flow.family == AF_INET)
-		ip4_fix(o, hl, total);
+		sn_ip4_set_len(o, hl, total);
 	else
-		put16(o + 4, total - IP6_HLEN);
+		sn_ip6_set_len(o, total);
 }
 
 static size_t header_len(const struct out_ctx *c)
 {
 	if (c->sa->conf.mode == SN_MODE_TRANSPORT)
 		return c->pi.ip_hlen;
-	return c->sa->conf.dst.family == AF_INET ? IP4_HLEN : IP6_HLEN;
+	return c->sa->conf.dst.family == AF_INET ? IP_HLEN : IP6_HLEN;
 }
 
 /* Bytes of the original packet that become the protected payload. */
@@ -353,7 +349,7 @@ static int protect(struct out_ctx *c)
 	sn_life_used(&c->sa->life, sn_ipsec_now_s(), c->pi.ip_len);
 	sn_sa_count(c->sa, SN_IC_OUT_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_OUT_BYTES, c->pi.ip_len);
-	send_protected(c->nif, c->q);
+	send_protected(c->nif, c->q, c->sa, &c->pi.flow);
 	return -1;
 }
 
@@ -505,6 +501,6 @@ unsigned sn_ipsec_overhead_for(const struct sn_flow *flow)
 	if (sa->conf.encap)
 		n += UDP_HLEN;
 	if (sa->conf.mode == SN_MODE_TUNNEL)
-		n += sa->conf.dst.family == AF_INET ? IP4_HLEN : IP6_HLEN;
+		n += sa->conf.dst.family == AF_INET ? IP_HLEN : IP6_HLEN;
 	return n;
 }
