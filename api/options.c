@@ -14,6 +14,8 @@
 #include "sealnet/stack.h"
 #include "sn_dev.h"
 #include "sn_ipsec_api.h"
+#include "sealnet/security.h"
+#include <arpa/inet.h>
 
 #define SN_MTU_MIN 576
 #define SN_MTU_MIN6 1280
@@ -27,6 +29,9 @@ static const struct sn_opt common_opts[] = {
 	{ "lcore", SN_OPT_REQUIRED, 0, "N   lcore (CPU) to run on (default 0)" },
 	{ "stats", SN_OPT_NONE, 0, "print port, stack and drop counters at exit" },
 	{ "ipsec-conf", SN_OPT_REQUIRED, 0, "FILE   IPsec SAs and policies, one `ip xfrm` line each" },
+	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket (default policy)" },
+	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable)" },
+	{ "principals", SN_OPT_REQUIRED, 0, "FILE   map of peer identities to local users (impersonation)" },
 	{ "help", SN_OPT_NONE, 0, "show this help" },
 	{ NULL, 0, 0, NULL },
 };
@@ -143,14 +148,76 @@ static int opt_number(const char *v, long lo, long hi, long *out, char *err,
 	return 0;
 }
 
+static int opt_secure(struct sn_config *c, const char *v, char *err, size_t errlen)
+{
+	c->secure = true;
+	c->secure_flags = 0;
+	if (!v || !strcmp(v, "require"))
+		return 0;
+	if (!strcmp(v, "encrypt")) {
+		c->secure_flags = SN_SETTINGS_GUARANTEE_ENCRYPTION;
+		return 0;
+	}
+	if (!strcmp(v, "insecure-ok")) {
+		c->secure_flags = SN_SETTINGS_ALLOW_INSECURE;
+		return 0;
+	}
+	snprintf(err, errlen, "'%s': expected encrypt or insecure-ok", v);
+	return -1;
+}
+
+static int opt_peer_name(struct sn_config *c, const char *v, char *err, size_t errlen)
+{
+	const char *eq = strchr(v, '=');
+	struct sn_peer_name_opt *pn;
+	struct in6_addr a;
+	char addr[48];
+
+	if (c->npeer_names == SN_MAX_PEER_NAMES) {
+		snprintf(err, errlen, "at most %d", SN_MAX_PEER_NAMES);
+		return -1;
+	}
+	if (!eq || eq == v || (size_t)(eq - v) >= sizeof(addr) || !eq[1] ||
+	    strlen(eq + 1) > SN_IDENTITY_MAX) {
+		snprintf(err, errlen, "'%s': expected ADDR=ID (ID 1-%d bytes)", v, SN_IDENTITY_MAX);
+		return -1;
+	}
+	memcpy(addr, v, (size_t)(eq - v));
+	addr[eq - v] = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1 && inet_pton(AF_INET6, addr, &a) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", addr);
+		return -1;
+	}
+	pn = &c->peer_names[c->npeer_names++];
+	snprintf(pn->addr, sizeof(pn->addr), "%s", addr);
+	snprintf(pn->id, sizeof(pn->id), "%s", eq + 1);
+	return 0;
+}
+
+/* Loaded now: a bad map stops the program before it starts (exit 2). */
+static int opt_principals(struct sn_config *c, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) >= sizeof(c->principals)) {
+		snprintf(err, errlen, "path longer than %zu bytes", sizeof(c->principals) - 1);
+		return -1;
+	}
+	if (sn_principal_map_load(v, err, errlen))
+		return -1;
+	snprintf(c->principals, sizeof(c->principals), "%s", v);
+	return 0;
+}
+
 int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		    char *err, size_t errlen)
 {
 	long n;
 
+	if (!strcmp(name, "secure"))
+		return opt_secure(c, v, err, errlen) ? -1 : 1;
 	if (!v && strcmp(name, "stats")) {
 		if (strcmp(name, "dev") && strcmp(name, "addr") && strcmp(name, "gw") &&
-		    strcmp(name, "mtu") && strcmp(name, "lcore") && strcmp(name, "ipsec-conf"))
+		    strcmp(name, "mtu") && strcmp(name, "lcore") && strcmp(name, "ipsec-conf") &&
+		    strcmp(name, "peer-name") && strcmp(name, "principals"))
 			return 0;
 		snprintf(err, errlen, "missing value");
 		return -1;
@@ -193,6 +260,10 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		snprintf(c->ipsec_conf, sizeof(c->ipsec_conf), "%s", v);
 		return 1;
 	}
+	if (!strcmp(name, "peer-name"))
+		return opt_peer_name(c, v, err, errlen) ? -1 : 1;
+	if (!strcmp(name, "principals"))
+		return opt_principals(c, v, err, errlen) ? -1 : 1;
 	return 0;
 }
 

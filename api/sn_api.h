@@ -62,6 +62,13 @@ struct sn_sock {
 	u16_t peer_port;
 	bool udp_connected;
 
+	/* Socket security (api/security.c): the settings, a UDP socket's
+	 * policy (a TCP socket's lives with its pcb), the error that failed
+	 * a secured connect. */
+	struct sn_sec_conf *sec;
+	struct sn_sockpol *usp;
+	int sec_err;
+
 	/* Timeouts for blocking calls, microseconds (0 = none). */
 	uint64_t rcvtimeo_us, sndtimeo_us;
 
@@ -130,6 +137,23 @@ uint32_t sn_tcp_events(const struct sn_sock *s);
 int sn_udp_open(struct sn_sock *s);
 void sn_udp_close(struct sn_sock *s);
 uint32_t sn_udp_events(const struct sn_sock *s);
+
+/* Socket security hooks (api/security.c), 0 or a negative errno. */
+void sn_sec_init(void);
+/* Before any bind: the port is a secured server's (EADDRINUSE), or the
+ * socket is secured and the port is in use. */
+int sn_sec_bind_check(struct sn_sock *s, u16_t port);
+/* After an explicit bind (and at listen): instantiate for any peer. */
+int sn_sec_bound(struct sn_sock *s);
+/* Around tcp_listen, which replaces the pcb. */
+void *sn_sec_listen_begin(struct sn_sock *s);
+void sn_sec_listen_end(struct sn_sock *s, void *saved);
+/* Before tcp_connect sends the SYN: bind, instantiate for this peer. */
+int sn_sec_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port);
+/* Before a UDP datagram to (ip, port) leaves or a UDP connect. */
+int sn_sec_udp_ready(struct sn_sock *s, const ip_addr_t *ip, u16_t port, bool sending);
+/* Socket freed: its UDP policy, its settings. */
+void sn_sec_sock_free(struct sn_sock *s);
 
 /* epoll (api/epoll.c): a socket's readiness may have changed. */
 void sn_ev_notify(struct sn_sock *s);

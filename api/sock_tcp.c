@@ -20,6 +20,7 @@
 #include "sn_api.h"
 #include "sn_tcp.h"
 #include "sn_ipsec_api.h"
+#include "sockpol.h"
 
 /* EPOLLOUT once this much send buffer is free (or all of it). */
 #define SN_SND_LOWAT (64u * 1024u)
@@ -83,6 +84,9 @@ static void on_err(void *arg, err_t err)
 
 	s->pcb.tcp = NULL;
 	s->err = err_to_errno(s, err);
+	/* A secured connect that could get no SA says why. */
+	if (s->state == SN_TCP_CONNECTING && s->sec_err)
+		s->err = s->sec_err;
 	/* lwIP aborts with ERR_ABRT when retransmissions run out too: a
 	 * connected socket then reports ETIMEDOUT, as Linux does. */
 	if (err == ERR_ABRT && s->state == SN_TCP_CONNECTED)
@@ -142,6 +146,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	s->pcb.tcp = newpcb;
 	s->state = SN_TCP_CONNECTED;
 	s->listener = l;
+	s->sec = sn_sec_conf_ref(l->sec);
 	mss_for_ipsec(newpcb);
 	s->nodelay = true;
 	tcp_nagle_disable(newpcb);
@@ -185,6 +190,7 @@ int sn_tcp_bind(struct sn_sock *s, const ip_addr_t *ip, u16_t port)
 int sn_tcp_listen(struct sn_sock *s, int backlog)
 {
 	struct tcp_pcb *lpcb;
+	void *saved;
 	err_t e;
 
 	if (s->state == SN_TCP_LISTEN)
@@ -197,13 +203,16 @@ int sn_tcp_listen(struct sn_sock *s, int backlog)
 	if (!s->acceptq)
 		return -ENOBUFS;
 	s->aq_cap = backlog + 1;
+	saved = sn_sec_listen_begin(s);
 	lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
 	if (!lpcb) {
+		sn_sec_listen_end(s, saved);
 		free(s->acceptq);
 		s->acceptq = NULL;
 		return -sn_err_from_lwip(e);
 	}
 	s->pcb.tcp = lpcb;
+	sn_sec_listen_end(s, saved);
 	s->state = SN_TCP_LISTEN;
 	tcp_arg(lpcb, s);
 	tcp_accept(lpcb, on_accept);
@@ -213,6 +222,7 @@ int sn_tcp_listen(struct sn_sock *s, int backlog)
 int sn_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port)
 {
 	err_t e;
+	int rc;
 
 	switch (s->state) {
 	case SN_TCP_CONNECTED:
@@ -226,6 +236,9 @@ int sn_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port)
 	default:
 		break;
 	}
+	rc = sn_sec_tcp_connect(s, ip, port);
+	if (rc)
+		return rc;
 	e = tcp_connect(s->pcb.tcp, ip, port, on_connected);
 	if (e != ERR_OK)
 		return -sn_err_from_lwip(e);

@@ -94,8 +94,12 @@ int sn_udp_bind(struct sn_sock *s, const ip_addr_t *ip, u16_t port)
 
 int sn_udp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port)
 {
-	err_t e = udp_connect(s->pcb.udp, ip, port);
+	int rc = sn_sec_udp_ready(s, ip, port, false);
+	err_t e;
 
+	if (rc)
+		return rc;
+	e = udp_connect(s->pcb.udp, ip, port);
 	if (e != ERR_OK)
 		return -sn_err_from_lwip(e);
 	ip_addr_copy(s->peer, *ip);
@@ -167,6 +171,9 @@ ssize_t sn_udp_sendto(struct sn_sock *s, const void *buf, size_t len, int flags,
 		return sn_err(EDESTADDRREQ);
 	if (ip && port == 0)
 		return sn_err(EINVAL);
+	rc = sn_sec_udp_ready(s, ip ? ip : &s->peer, ip ? port : s->peer_port, true);
+	if (rc)
+		return sn_err(-rc);
 	for (;;) {
 		rc = udp_send_one(s, buf, len, ip, port);
 		if (rc == 0)

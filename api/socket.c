@@ -127,6 +127,7 @@ struct sn_sock *sn_sock_new(enum sn_fd_kind kind, int family)
 
 void sn_sock_free(struct sn_sock *s)
 {
+	sn_sec_sock_free(s);
 	sn_api_stats_c.sockets_closed++;
 	free(s);
 }
@@ -279,8 +280,13 @@ int sn_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return sn_err(-rc);
 	if (!local_addr_ok(&ip))
 		return sn_err(EADDRNOTAVAIL);
+	rc = sn_sec_bind_check(s, port);
+	if (rc)
+		return sn_err(-rc);
 	rc = s->kind == SN_FD_TCP ? sn_tcp_bind(s, &ip, port)
 				  : sn_udp_bind(s, &ip, port);
+	if (!rc)
+		rc = sn_sec_bound(s);
 	return rc ? sn_err(-rc) : 0;
 }
 
@@ -564,6 +570,7 @@ void sn_api_init(void)
 	memset(&sn_api_stats_c, 0, sizeof(sn_api_stats_c));
 	fd_hint = 0;
 	api_up = 1;
+	sn_sec_init();
 }
 
 void sn_api_close_all(void)

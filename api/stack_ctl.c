@@ -96,6 +96,11 @@ static int start_ipsec(const struct sn_config *cfg)
 	return rc;
 }
 
+const struct sn_config *sn_config_current(void)
+{
+	return started ? &config : NULL;
+}
+
 int sn_start(const struct sn_config *cfg)
 {
 	struct sn_dev_spec spec;

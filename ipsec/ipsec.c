@@ -14,6 +14,7 @@
 #include "sn_netif.h"
 #include "sn_sys.h"
 #include "ipsec_dp.h"
+#include "sockpol.h"
 #include "sn_ipsec_api.h"
 #include "xfrm_parse.h"
 
@@ -96,6 +97,7 @@ void sn_ipsec_stop(void)
 	sn_netif.output = sn_ipsec.out4;
 	sn_netif.output_ip6 = sn_ipsec.out6;
 	sn_ipsec_in_detach();
+	sn_sockpol_detach_all();
 	/* Held packets are freed; every SA's keys are wiped by sa_destroy. */
 	sn_spd_free(sn_ipsec.spd);
 	sn_sad_free(sn_ipsec.sad);

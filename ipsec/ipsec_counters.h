@@ -41,7 +41,11 @@ enum sn_ic_severity { SN_IC_INFO = 0, SN_IC_WARN, SN_IC_ERROR };
 	X(DROP_NO_SA,       "drop_no_sa",       WARN,  "protect policy without an SA and no acquire handler") \
 	X(DROP_ACQUIRE_FULL,"drop_acquire_full",WARN,  "acquire queue full while an SA is negotiated") \
 	X(DROP_ACQUIRE_FAIL,"drop_acquire_fail",WARN,  "acquire failed; packets held for it dropped") \
-	X(ACQUIRES,         "acquires",         INFO,  "acquire handler calls")
+	X(ACQUIRES,         "acquires",         INFO,  "acquire handler calls")               \
+	X(DROP_SOCKET_SA,   "drop_socket_sa",   WARN,  "arrived through an SA the socket's policy does not accept") \
+	X(DROP_PEER_NAME,   "drop_peer_name",   WARN,  "the SA's proven identity is not the socket's target name") \
+	X(CLEAR_IN_ALLOWED, "clear_in_allowed", INFO,  "cleartext accepted by a socket (allow insecure, first packet)") \
+	X(CLEAR_OUT_ALLOWED,"clear_out_allowed",INFO,  "sent in the clear by a socket allowing insecure, no SA")
 
 enum sn_ic_id {
 #define SN_X(id, name, sev, desc) SN_IC_##id,

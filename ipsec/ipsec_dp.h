@@ -32,6 +32,9 @@
 /* Decapsulated packets of one received frame (IP reassembly can complete
  * several datagrams with one frame only in theory; one is the norm). */
 #define SN_IPSEC_REINJECT_MAX 64
+/* A secured connect waiting this long for an SA fails (ETIMEDOUT); the
+ * public SN_SECURITY_NEGOTIATE_TIMEOUT_S. */
+#define SN_SOCKPOL_TIMEOUT_S  10
 
 struct sn_ipsec {
 	bool up;
@@ -69,6 +72,11 @@ static inline void sn_ipsec_count(enum sn_ic_id id)
 {
 	if (sn_ipsec.spd)
 		sn_spd_counters(sn_ipsec.spd)[id]++;
+}
+
+static inline bool sn_ipsec_have_acquire(void)
+{
+	return sn_spd_has_acquire(sn_ipsec.spd);
 }
 
 /* Seconds on the stack's clock (lifetimes). */

@@ -16,12 +16,12 @@
 
 #include "lwip/ip.h"
 #include "lwip/inet_chksum.h"
-#include "lwip/prot/ip4.h"
 #include "sn_hooks.h"
 #include "lwip/prot/ip4.h"
 #include "lwip/prot/ip6.h"
 #include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
+#include "sockpol.h"
 #include "esp.h"
 #include "ah.h"
 
@@ -199,6 +199,9 @@ static int check_selectors(struct in_ctx *c)
 	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &in.flow);
 	if (pol && pol->conf.action == SN_POL_DISCARD)
 		return SN_IC_DROP_POLICY;
+	/* A socket's own policy decides which SAs may reach it. */
+	if (pol && pol->owner)
+		return sn_sockpol_input_sa(pol->owner, &in.flow, c->sa);
 	/* Without selectors of its own, an SA carries what the inbound
 	 * policies that name it cover, nothing else (RFC 4301 5.2 step 4). */
 	if (!pol || pol->conf.action != SN_POL_PROTECT)
@@ -255,6 +258,7 @@ void sn_ipsec_rx_done(void)
 {
 	struct sn_ipsec *g = &sn_ipsec;
 
+	sn_sockpol_poll(sn_ipsec_now_s(), SN_SOCKPOL_TIMEOUT_S);
 	while (g->rq_count) {
 		struct sn_reinject r = g->rq[g->rq_head];
 
@@ -431,6 +435,7 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 {
 	struct sn_pkt_info pi;
 	const struct sn_policy *pol;
+	int why;
 
 	if (sn_ipsec.cur_depth || !sn_ipsec.spd ||
 	    !sn_spd_count(sn_ipsec.spd, SN_DIR_IN))
@@ -444,6 +449,16 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 		return 0;
 	if (pol->conf.action == SN_POL_PROTECT && pol->conf.tmpl.optional)
 		return 0;
+	if (pol->owner) {
+		why = sn_sockpol_input_clear(pol->owner, &pi.flow);
+		if (why < 0) {
+			sn_ipsec_count(SN_IC_CLEAR_IN_ALLOWED);
+			return 0;
+		}
+		sn_ipsec_count((enum sn_ic_id)why);
+		pbuf_free(p);
+		return 1;
+	}
 	sn_ipsec_count(pol->conf.action == SN_POL_PROTECT ? SN_IC_DROP_CLEARTEXT
 							  : SN_IC_DROP_POLICY);
 	pbuf_free(p);

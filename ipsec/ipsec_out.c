@@ -23,6 +23,7 @@
 #include "lwip/prot/ip6.h"
 #include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
+#include "sockpol.h"
 #include "esp.h"
 #include "ah.h"
 
@@ -320,19 +321,23 @@ static struct sn_sa *policy_sa(struct sn_policy *pol, const struct sn_flow *f)
 	return sa;
 }
 
-/* No SA yet: hold a copy of the packet for the acquire handler. */
-static void hold(struct sn_policy *pol, const struct out_ctx *c)
+/* No SA yet: hold a copy of the packet for the acquire handler. 0 when
+ * held; otherwise it was dropped and counted. */
+static int hold(struct sn_policy *pol, const struct out_ctx *c)
 {
 	struct pbuf *copy = pbuf_clone(PBUF_IP, PBUF_RAM, c->p);
+	int rc;
 
 	if (!copy) {
 		sn_ipsec_count(SN_IC_DROP_NOMEM);
-		return;
+		return -ENOMEM;
 	}
 	/* The SPD owns the copy now: it frees (and counts) what it drops,
 	 * all but a refused argument. */
-	if (sn_spd_queue(sn_ipsec.spd, pol, &c->pi.flow, copy) == -EINVAL)
+	rc = sn_spd_queue(sn_ipsec.spd, pol, &c->pi.flow, copy);
+	if (rc == -EINVAL)
 		pbuf_free(copy);
+	return rc;
 }
 
 static int protect(struct out_ctx *c)
@@ -410,10 +415,35 @@ void sn_ipsec_frag_defer_end(void)
 	}
 }
 
+/* A socket's own policy: the SA its proposals and target names allow,
+ * the clear where it allows insecure traffic, else hold or fail. */
+static struct sn_sa *owned_sa(struct sn_policy *pol, struct out_ctx *c, bool *clear)
+{
+	struct sn_sockpol *sp = pol->owner;
+	struct sn_sa *sa = NULL;
+	int rc;
+
+	switch (sn_sockpol_output(sp, &c->pi.flow, &sa)) {
+	case SN_SP_PROTECT:
+		return sa;
+	case SN_SP_CLEAR:
+		sn_ipsec_count(SN_IC_CLEAR_OUT_ALLOWED);
+		*clear = true;
+		return NULL;
+	case SN_SP_HOLD:
+		break;
+	}
+	rc = hold(pol, c);
+	if (rc)
+		sn_sockpol_no_sa(sp, &c->pi.flow, rc);
+	return NULL;
+}
+
 static err_t output_whole(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
 {
 	struct out_ctx c = { .nif = nif, .p = p, .pi = *pi };
 	struct sn_policy *pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, &pi->flow);
+	bool clear = false;
 	int why;
 
 	if (!pol || pol->conf.action == SN_POL_BYPASS)
@@ -422,11 +452,17 @@ static err_t output_whole(struct netif *nif, struct pbuf *p, const struct sn_pkt
 		sn_ipsec_count(SN_IC_DROP_POLICY);
 		return ERR_OK;
 	}
-	c.sa = policy_sa(pol, &pi->flow);
+	if (pol->owner) {
+		c.sa = owned_sa(pol, &c, &clear);
+		if (!c.sa)
+			return clear ? send_clear(nif, p, pi) : ERR_OK;
+	} else {
+		c.sa = policy_sa(pol, &pi->flow);
+	}
 	if (!c.sa) {
 		if (pol->conf.tmpl.optional)
 			return send_clear(nif, p, pi);
-		hold(pol, &c);
+		(void)hold(pol, &c);
 		return ERR_OK;
 	}
 	why = protect(&c);
@@ -493,7 +529,17 @@ unsigned sn_ipsec_overhead_for(const struct sn_flow *flow)
 	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, flow);
 	if (!pol || pol->conf.action != SN_POL_PROTECT)
 		return 0;
-	sa = policy_sa(pol, flow);
+	if (pol->owner) {
+		struct sn_sa *s2 = NULL;
+		struct sn_ip peer;
+
+		peer.family = flow->family;
+		memset(peer.addr, 0, sizeof(peer.addr));
+		memcpy(peer.addr, flow->dst, flow->family == AF_INET ? 4 : 16);
+		sn_sockpol_resolve(pol->owner, &peer, flow->dport, &sa, &s2);
+	} else {
+		sa = policy_sa(pol, flow);
+	}
 	if (!sa || !sa->crypto)
 		return SN_IPSEC_WORST_OVERHEAD;
 	n = sa->conf.proto == SN_IPPROTO_AH ? (unsigned)sn_ah_len(sa->crypto, AF_INET6)

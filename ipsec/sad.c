@@ -393,6 +393,11 @@ int sn_sad_foreach(const struct sn_sad *sad, int (*fn)(const struct sn_sa *sa, v
 	return 0;
 }
 
+uint64_t sn_sad_serial(const struct sn_sad *sad)
+{
+	return sad ? sad->serial : 0;
+}
+
 uint32_t sn_sad_count(const struct sn_sad *sad)
 {
 	return sad ? sad->count : 0;

@@ -100,6 +100,9 @@ struct sn_sa *sn_sad_get(const struct sn_sad *sad, struct sn_sa_ref ref);
 int sn_sad_foreach(const struct sn_sad *sad, int (*fn)(const struct sn_sa *sa, void *ctx),
 		   void *ctx);
 uint32_t sn_sad_count(const struct sn_sad *sad);
+/* Grows with every SA added: a cached choice made at an older value may
+ * not be the best one any more. */
+uint64_t sn_sad_serial(const struct sn_sad *sad);
 /* Counters that belong to no SA (drop_unknown_spi). */
 uint64_t *sn_sad_counters(struct sn_sad *sad);
 

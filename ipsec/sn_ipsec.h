@@ -54,6 +54,8 @@ _Static_assert(sizeof(struct sn_ah_hdr) == 12, "AH header is 12 bytes");
 /* Default lifetimes, from the seed's default policy (1 hour, 55 GB). */
 #define SN_LIFETIME_SECONDS_DEFAULT 3600u
 #define SN_LIFETIME_BYTES_DEFAULT   (55ull * 1000 * 1000 * 1000)
+/* A peer's proven identity as a string (IKEv2 ID payload), NUL excluded. */
+#define SN_IPSEC_ID_MAX       255
 
 /* ---- Algorithms ------------------------------------------------------------ */
 
@@ -122,6 +124,10 @@ struct sn_sa_conf {
 	uint16_t encap_sport, encap_dport;  /* host order */
 	struct sn_selector sel;         /* optional inner selector */
 	struct sn_lifetime life;
+	/* Who holds the other end of this SA: the identity IKEv2 proved, or
+	 * for a manual SA the one its configuration vouches for (sealnet's
+	 * `peer-id` keyword). "" = none. */
+	char peer_id[SN_IPSEC_ID_MAX + 1];
 };
 
 /* ---- Policy (as configured) ---------------------------------------------------- */
@@ -143,7 +149,22 @@ struct sn_pol_conf {
 	enum sn_pol_dir dir;
 	enum sn_pol_action action;
 	uint32_t priority;              /* lower first, as in ip xfrm */
+	/* A socket's own policy (sn_set_socket_security): looked up before
+	 * every configured one, whatever their priorities. */
+	bool socket_tier;
 	struct sn_pol_tmpl tmpl;        /* for SN_POL_PROTECT */
+};
+
+/* ---- What a socket accepts (the socket security API's proposals) ----------- */
+
+/* One acceptable kind of SA: protocol and algorithms. */
+struct sn_proposal {
+	uint8_t proto;                  /* SN_IPPROTO_ESP or SN_IPPROTO_AH */
+	uint8_t enc;                    /* enum sn_enc_alg; SN_ENC_NULL for ESP auth only */
+	uint8_t enc_key_len;            /* bytes without the salt; 0 when no cipher key */
+	uint8_t auth;                   /* enum sn_auth_alg */
+	uint32_t life_s;                /* for negotiated SAs (IKEv2) */
+	uint64_t life_bytes;
 };
 
 #endif

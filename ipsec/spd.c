@@ -17,8 +17,8 @@ struct rule {
 	uint64_t dst_net[2], dst_mask[2];
 	uint8_t family, proto;
 	uint16_t sport, dport;
-	uint32_t priority;
 	uint32_t slot;
+	uint64_t priority;              /* socket tier first, then priority */
 };
 
 struct sn_spd {
@@ -140,7 +140,7 @@ static void rule_build(struct rule *r, struct sn_policy *pol, uint32_t slot)
 	r->proto = s->proto;
 	r->sport = s->sport;
 	r->dport = s->dport;
-	r->priority = pol->conf.priority;
+	r->priority = (uint64_t)!pol->conf.socket_tier << 32 | pol->conf.priority;
 	r->slot = slot;
 }
 
@@ -157,7 +157,7 @@ static bool rule_match(const struct rule *r, const struct sn_flow *f, const uint
 }
 
 /* After every rule of priority <= prio: ties stay in insertion order. */
-static uint32_t insert_pos(const struct rule *rules, uint32_t n, uint32_t prio)
+static uint32_t insert_pos(const struct rule *rules, uint32_t n, uint64_t prio)
 {
 	uint32_t lo = 0, hi = n;
 
@@ -214,7 +214,8 @@ static bool same_selector(const struct rule *a, const struct rule *b)
 static bool duplicate(const struct sn_spd *spd, enum sn_pol_dir dir, const struct rule *r)
 {
 	for (uint32_t i = 0; i < spd->n[dir]; i++)
-		if (same_selector(&spd->rules[dir][i], r))
+		if (same_selector(&spd->rules[dir][i], r) &&
+		    spd->rules[dir][i].priority >> 32 == r->priority >> 32)
 			return true;
 	return false;
 }
@@ -315,6 +316,11 @@ void sn_spd_bind_sa(struct sn_policy *pol, struct sn_sa_ref ref)
 }
 
 /* ---- Acquire ------------------------------------------------------------------------------- */
+
+bool sn_spd_has_acquire(const struct sn_spd *spd)
+{
+	return spd && spd->acquire;
+}
 
 void sn_spd_set_acquire(struct sn_spd *spd, sn_acquire_fn fn, void *ctx)
 {

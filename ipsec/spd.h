@@ -42,8 +42,11 @@ struct sn_flow {
 	uint8_t src[16], dst[16];       /* network order; IPv4 in the first 4 */
 };
 
+struct sn_sockpol;                      /* ipsec/sockpol.h */
+
 struct sn_policy {
 	struct sn_pol_conf conf;        /* selector addresses masked to their prefix */
+	struct sn_sockpol *owner;       /* a socket's own policy, or NULL */
 	uint32_t id;                    /* from sn_spd_add, never 0 */
 	uint64_t order;                 /* insertion order */
 	struct sn_sa_ref sa;            /* outbound SA: bound, or cached by the datapath */
@@ -88,6 +91,7 @@ struct sn_policy *sn_spd_lookup(const struct sn_spd *spd, enum sn_pol_dir dir,
 /* Protect with this SA rather than one found through the template. */
 void sn_spd_bind_sa(struct sn_policy *pol, struct sn_sa_ref ref);
 
+bool sn_spd_has_acquire(const struct sn_spd *spd);
 /* fn NULL: no handler (packets for protect policies without SA are dropped). */
 void sn_spd_set_acquire(struct sn_spd *spd, sn_acquire_fn fn, void *ctx);
 

@@ -531,7 +531,7 @@ static int sel_finish(struct px *p, const char *what, struct sn_selector *s, uns
 
 enum {
 	K_SRC, K_DST, K_PROTO, K_SPI, K_MODE, K_REQID, K_WINDOW, K_FLAG, K_ENC, K_AUTH,
-	K_AEAD, K_ENCAP, K_SEL, K_DIR, K_PRIO, K_ACTION, K_TMPL, K_PTYPE,
+	K_AEAD, K_ENCAP, K_SEL, K_PEERID, K_DIR, K_PRIO, K_ACTION, K_TMPL, K_PTYPE,
 	K_LIMIT0,                       /* + index into limit_names */
 };
 
@@ -757,6 +757,26 @@ static int st_limit(struct px *p, struct sa_px *s)
 	return first ? fail(p, "limit: needs a limit name") : 0;
 }
 
+/* sealnet's own keyword (not ip xfrm's): the identity whoever holds this
+ * manual SA's keys is taken to be, what the socket security API reports
+ * and checks target names against. Printable, no spaces. */
+static int st_peer_id(struct px *p, struct sa_px *s)
+{
+	const char *v = arg(p, "peer-id", "an identity");
+	size_t n;
+
+	if (!v)
+		return -EINVAL;
+	n = strlen(v);
+	if (n == 0 || n > SN_IPSEC_ID_MAX)
+		return fail(p, "peer-id: 1-%d bytes", SN_IPSEC_ID_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] == 0x7f)
+			return fail(p, "peer-id: control character or space");
+	memcpy(s->sa->peer_id, v, n + 1);
+	return 0;
+}
+
 struct state_kw {
 	const char *name;
 	int bit;
@@ -770,6 +790,7 @@ static const struct state_kw state_kws[] = {
 	{ "enc", K_ENC, st_enc }, { "auth", K_AUTH, st_auth },
 	{ "auth-trunc", K_AUTH, st_auth_trunc }, { "aead", K_AEAD, st_aead },
 	{ "encap", K_ENCAP, st_encap }, { "sel", K_SEL, st_sel }, { "limit", -1, st_limit },
+	{ "peer-id", K_PEERID, st_peer_id },
 };
 
 static const char *const state_unsupported[] = {

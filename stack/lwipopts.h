@@ -174,6 +174,12 @@ void *sn_mem_calloc(size_t n, size_t size);
 /* SO_REUSEADDR: a restarted server can bind a port with TIME_WAIT pcbs. */
 #define SO_REUSE                        1
 #define TCP_LISTEN_BACKLOG              1
+/* One slot per pcb for the socket security policy (api/security.c): it
+ * must live exactly as long as the pcb (TIME_WAIT included, so the last
+ * ACK is protected too), and it must reach connections a listener spawns
+ * before their SYN-ACK is sent; lwIP's ext-arg destroy and passive_open
+ * callbacks give both. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS       1
 #define TCP_DEFAULT_LISTEN_BACKLOG      0xff
 /* Build segments in pbufs sized for the MSS so that later writes fill the
  * tail of the last one instead of chaining small pbufs. */

@@ -109,6 +109,22 @@ static inline void app_ready(const char *prog)
 	fflush(stdout);
 }
 
+/* With --secure: one line of what sn_query_socket_security says about
+ * fd (for UDP, about peer), for people and test scripts. */
+static inline void app_report_security(const char *prog, int fd, const struct sockaddr *peer,
+				       socklen_t plen)
+{
+	const struct sn_config *cfg = sn_config_current();
+	char line[512];
+
+	if (!cfg || !cfg->secure)
+		return;
+	if (sn_security_describe(fd, peer, plen, line, sizeof(line)) < 0)
+		snprintf(line, sizeof(line), "query failed: %s", strerror(errno));
+	printf("%s: security: %s\n", prog, line);
+	fflush(stdout);
+}
+
 static inline bool app_again(int e)
 {
 	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
@@ -154,7 +170,9 @@ static inline int app_bind_any(int family, int type, uint16_t port)
 	fd = sn_socket(family, type | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (sn_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	/* --secure: before bind, as sn_set_socket_security requires. */
+	if (sn_secure_socket(sn_config_current(), fd, NULL, 0) < 0 ||
+	    sn_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    sn_bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    (type == SOCK_STREAM && sn_listen(fd, 255) < 0)) {
 		e = errno;

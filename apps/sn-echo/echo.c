@@ -34,6 +34,7 @@ struct echo {
 	struct handle tcp[2], udp[2];
 	struct conn **conns;       /* by descriptor, to free them all at exit */
 	uint8_t *scratch;
+	unsigned udp_reported;     /* --secure: the first datagram's peer is reported */
 };
 
 static int on_opt(void *ctx, const struct sn_opt *opt, const char *value,
@@ -210,6 +211,7 @@ static void tcp_accept(struct echo *e, int lfd)
 				fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
 			return;
 		}
+		app_report_security(PROG, fd, NULL, 0);
 		conn_open(e, fd);
 	}
 }
@@ -224,6 +226,8 @@ static void udp_echo(struct echo *e, int fd)
 
 		if (n < 0)
 			return;
+		if (!e->udp_reported++)
+			app_report_security(PROG, fd, (struct sockaddr *)&from, flen);
 		/* A datagram the stack cannot take now is dropped, as UDP may. */
 		sn_sendto(fd, e->scratch, (size_t)n, 0,
 			  (struct sockaddr *)&from, flen);

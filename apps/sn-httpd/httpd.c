@@ -200,6 +200,32 @@ static int open_file(struct httpd *d, const char *path, char *rel, size_t cap,
 	return fd;
 }
 
+/* With --secure the file is opened as the local user the peer's proven
+ * identity maps to (--principals): file permissions decide what a peer
+ * may fetch. A peer that maps to no one gets 403. */
+static int open_file_as_peer(struct httpd *d, struct hconn *c, const char *path, char *rel,
+			     size_t cap, struct stat *st, int *code)
+{
+	const struct sn_config *cfg = sn_config_current();
+	int fd, e;
+
+	if (!cfg || !cfg->secure)
+		return open_file(d, path, rel, cap, st, code);
+	if (sn_impersonate_socket_peer(c->h.fd, NULL, 0) < 0) {
+		*code = 403;
+		return -1;
+	}
+	fd = open_file(d, path, rel, cap, st, code);
+	e = errno;
+	if (sn_revert_impersonation() < 0) {
+		/* Never serve on with someone else's credentials. */
+		fprintf(stderr, PROG ": cannot revert impersonation: %s\n", strerror(errno));
+		abort();
+	}
+	errno = e;
+	return fd;
+}
+
 /* Answer one parsed request with a file or an error. */
 static void respond(struct httpd *d, struct hconn *c, const struct http_req *r)
 {
@@ -217,7 +243,7 @@ static void respond(struct httpd *d, struct hconn *c, const struct http_req *r)
 		respond_error(c, 403, head_only);
 		return;
 	}
-	fd = open_file(d, r->path, rel, sizeof(rel), &st, &code);
+	fd = open_file_as_peer(d, c, r->path, rel, sizeof(rel), &st, &code);
 	if (fd < 0) {
 		respond_error(c, code, head_only);
 		return;
@@ -419,6 +445,7 @@ static void tcp_accept(struct httpd *d, int lfd)
 				fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
 			return;
 		}
+		app_report_security(PROG, fd, NULL, 0);
 		conn_open(d, fd);
 	}
 }

@@ -75,6 +75,14 @@ int cl_connect(struct client *cl, struct cconn *c)
 	conn_reset(c);
 	c->fd = fd;
 	c->state = C_CONNECTING;
+	/* --secure: before connect, as sn_set_socket_security requires. */
+	if (sn_secure_socket(sn_config_current(), fd, (const struct sockaddr *)&o->peer,
+			     o->peerlen) < 0) {
+		cl_fail(cl, "secure socket: %s", strerror(errno));
+		sn_close(fd);
+		c->fd = -1;
+		return -1;
+	}
 	c->t_connect = app_now_ns();
 	c->events = SN_EPOLLOUT;
 	if (app_epoll_mod(cl->ep, SN_EPOLL_CTL_ADD, fd, c->events, c) < 0) {
@@ -144,7 +152,8 @@ static void conn_connected(struct client *cl, struct cconn *c)
 		connect_failed(cl, c, e);
 		return;
 	}
-	cl->connected++;
+	if (!cl->connected++)
+		app_report_security(PROG, c->fd, NULL, 0);
 	if (cl->o->mode == PERF_TCP_CRR) {
 		if (conn_start(cl, c) < 0)
 			cl_fail(cl, "out of memory");

@@ -89,6 +89,9 @@ static int udp_send_all(struct client *cl)
 
 	if (fd < 0 || !d)
 		cl_fail(cl, "udp socket: %s", strerror(fd < 0 ? errno : ENOMEM));
+	else if (sn_secure_socket(sn_config_current(), fd, (const struct sockaddr *)&o->peer,
+				  o->peerlen) < 0)
+		cl_fail(cl, "secure socket: %s", strerror(errno));
 	else if (sn_connect(fd, (const struct sockaddr *)&o->peer, o->peerlen) < 0)
 		cl_fail(cl, "udp connect: %s", strerror(errno));
 	else {

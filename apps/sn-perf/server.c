@@ -49,6 +49,7 @@ struct server {
 	struct sconn *last;                     /* session of the last datagram */
 	uint64_t stray;                         /* datagrams of no session */
 	uint8_t *scratch;
+	unsigned reported;                      /* --secure: connections described */
 };
 
 static void session_unlink(struct server *s, struct sconn *c)
@@ -352,6 +353,9 @@ static void tcp_accept(struct server *s, int lfd)
 				fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
 			return;
 		}
+		/* The first connection's protection, for people and scripts. */
+		if (!s->reported++)
+			app_report_security(PROG, fd, NULL, 0);
 		conn_open(s, fd);
 	}
 }

@@ -7,5 +7,6 @@
 #include <sealnet/socket.h>
 #include <sealnet/event.h>
 #include <sealnet/ipsec.h>
+#include <sealnet/security.h>
 
 #endif

@@ -18,6 +18,7 @@ extern "C" {
 
 #define SN_MAX_ADDRS 4      /* IPv4 plus IPv6 addresses given with --addr */
 #define SN_DEV_MAX   256    /* longest --dev value */
+#define SN_MAX_PEER_NAMES 8 /* --peer-name options */
 
 /* One interface address with its prefix length. */
 struct sn_ifaddr {
@@ -41,6 +42,16 @@ struct sn_config {
 	int lcore;                  /* --lcore, default 0 */
 	bool stats;                 /* --stats: print counters at exit */
 	char ipsec_conf[256];       /* --ipsec-conf: SAs and policies, ip xfrm grammar */
+	/* --secure[=encrypt|insecure-ok]: IPsec on the program's sockets
+	 * (sn_secure_socket, sealnet/security.h). */
+	bool secure;
+	uint32_t secure_flags;      /* SN_SETTINGS_* */
+	struct sn_peer_name_opt {   /* --peer-name ADDR=ID, repeatable */
+		char addr[48];
+		char id[256];
+	} peer_names[SN_MAX_PEER_NAMES];
+	int npeer_names;
+	char principals[256];       /* --principals FILE: identity -> user map */
 	const char *prog;           /* program name for messages */
 };
 
@@ -95,6 +106,9 @@ int sn_dev_check(const char *dev, char *err, size_t errlen);
  * Returns 0, or -1 with errno and a message on stderr.
  */
 int sn_start(const struct sn_config *cfg);
+
+/* The configuration the running stack was started with (NULL before). */
+const struct sn_config *sn_config_current(void);
 
 /* One iteration of the poll loop: flush TX, RX burst through the stack,
  * timers, flush TX. Returns the number of frames received. */
