@@ -457,7 +457,7 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 	flow_ip(f, false, &peer);
 	*sa = out_sa_for(sp, &peer, f->dport, &mismatch);
 	if (*sa) {
-		sp->wait_since = 0;
+		sp->waiting = false;
 		return SN_SP_PROTECT;
 	}
 	if (mismatch) {
@@ -468,8 +468,10 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 		sp->clear_out = true;
 		return SN_SP_CLEAR;
 	}
-	if (!sp->wait_since)
-		sp->wait_since = sn_ipsec_now_s() | 1;
+	if (!sp->waiting) {
+		sp->waiting = true;
+		sp->wait_since = sn_ipsec_now_s();
+	}
 	return SN_SP_HOLD;
 }
 
@@ -481,7 +483,7 @@ void sn_sockpol_no_sa(struct sn_sockpol *sp, const struct sn_flow *f, int rc)
 	flow_ip(f, false, &peer);
 	if (sp->last_error != EACCES)
 		sn_sockpol_set_peer_error(&peer, ECONNREFUSED);
-	sp->wait_since = 0;
+	sp->waiting = false;
 	fail(sp, sp->last_error == EACCES ? EACCES : ECONNREFUSED);
 }
 
@@ -568,9 +570,9 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 static void check_timeouts(uint64_t now_s, uint64_t timeout_s)
 {
 	for (struct sn_sockpol *sp = live; sp; sp = sp->next) {
-		if (!sp->wait_since || now_s - sp->wait_since < timeout_s)
+		if (!sp->waiting || now_s < sp->wait_since + timeout_s)
 			continue;
-		sp->wait_since = 0;
+		sp->waiting = false;
 		fail(sp, ETIMEDOUT);
 	}
 }

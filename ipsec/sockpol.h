@@ -93,7 +93,8 @@ struct sn_sockpol {
 	uint64_t cache_serial;
 	bool clear_out, clear_in;       /* traffic went in the clear */
 	int last_error;                 /* errno of the last failure, 0 */
-	uint64_t wait_since;            /* seconds: held for an acquire, 0 = not */
+	bool waiting;                   /* packets held for an acquire */
+	uint64_t wait_since;            /* seconds, since when */
 	uint32_t n_first;
 	struct { struct sn_ip ip; uint16_t port; } first[SN_SEC_FIRST_PEERS];
 	sn_sockpol_notify_fn notify;

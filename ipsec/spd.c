@@ -1,6 +1,12 @@
 /*
  * SPD: policy slots, and per direction an array of match rules sorted by
  * (priority, insertion). See spd.h.
+ *
+ * A connected socket's own policies (socket tier, both hosts and ports
+ * exact) go into a hash by 5-tuple instead: a server with thousands of
+ * secured connections must not scan thousands of rules per packet. They
+ * come first in lookup order anyway (socket tier, priority 0), so a hit
+ * there is the answer and a miss falls through to the sorted scan.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,14 +38,26 @@ struct sn_spd {
 	uint32_t next_id;
 	uint64_t next_order;
 	uint64_t ctr[SN_IC_MAX];
+	/* Exact socket policies: chains by 5-tuple hash, per direction. */
+	uint32_t *hhead[NDIR], *hnext;
+	struct rule *hrule;                     /* by slot */
+	bool *hashed;                           /* by slot */
+	uint32_t hmask, nh[NDIR];
 };
+
+#define NIL UINT32_MAX
 
 /* ---- Create and free ----------------------------------------------------------------- */
 
 static void spd_release(struct sn_spd *spd)
 {
-	for (int d = 0; d < NDIR; d++)
+	for (int d = 0; d < NDIR; d++) {
 		free(spd->rules[d]);
+		free(spd->hhead[d]);
+	}
+	free(spd->hnext);
+	free(spd->hrule);
+	free(spd->hashed);
 	free(spd->free_stack);
 	free(spd->pol);
 	free(spd);
@@ -54,6 +72,20 @@ static int spd_alloc(struct sn_spd *spd)
 	for (int d = 0; d < NDIR; d++)
 		spd->rules[d] = malloc(max * sizeof(struct rule));
 	if (!spd->pol || !spd->free_stack || !spd->rules[0] || !spd->rules[1] || !spd->rules[2])
+		return -ENOMEM;
+	for (spd->hmask = 1; spd->hmask < max; spd->hmask <<= 1)
+		;
+	for (int d = 0; d < NDIR; d++) {
+		spd->hhead[d] = malloc(spd->hmask * sizeof(uint32_t));
+		if (!spd->hhead[d])
+			return -ENOMEM;
+		memset(spd->hhead[d], 0xff, spd->hmask * sizeof(uint32_t));
+	}
+	spd->hmask--;
+	spd->hnext = malloc(max * sizeof(uint32_t));
+	spd->hrule = malloc(max * sizeof(struct rule));
+	spd->hashed = calloc(max, sizeof(bool));
+	if (!spd->hnext || !spd->hrule || !spd->hashed)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < max; i++)
 		spd->free_stack[i] = max - 1 - i;
@@ -172,6 +204,79 @@ static uint32_t insert_pos(const struct rule *rules, uint32_t n, uint64_t prio)
 	return lo;
 }
 
+/* ---- The exact-match hash --------------------------------------------------------------- */
+
+static bool same_selector(const struct rule *a, const struct rule *b);
+
+static bool exact(const struct sn_pol_conf *c)
+{
+	const struct sn_selector *s = &c->sel;
+	unsigned full = addr_bits(s->src.family);
+
+	return c->socket_tier && s->src_plen == full && s->dst_plen == full && s->proto &&
+	       s->sport && s->dport;
+}
+
+static uint32_t hash_words(uint8_t proto, const uint64_t s[2], const uint64_t d[2],
+			   uint16_t sport, uint16_t dport, uint32_t mask)
+{
+	uint64_t h = s[0] ^ (s[1] * 0x9e3779b97f4a7c15ull) ^ (d[0] * 0xc2b2ae3d27d4eb4full) ^
+		     (d[1] * 0x165667b19e3779f9ull) ^
+		     ((uint64_t)sport << 24 | (uint64_t)dport << 8 | proto);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h & mask;
+}
+
+static uint32_t rule_hash(const struct sn_spd *spd, const struct rule *r)
+{
+	return hash_words(r->proto, r->src_net, r->dst_net, r->sport, r->dport, spd->hmask);
+}
+
+static bool hash_duplicate(const struct sn_spd *spd, enum sn_pol_dir dir, const struct rule *r)
+{
+	for (uint32_t i = spd->hhead[dir][rule_hash(spd, r)]; i != NIL; i = spd->hnext[i])
+		if (same_selector(&spd->hrule[i], r))
+			return true;
+	return false;
+}
+
+static void hash_insert(struct sn_spd *spd, enum sn_pol_dir dir, const struct rule *r)
+{
+	uint32_t b = rule_hash(spd, r);
+
+	spd->hrule[r->slot] = *r;
+	spd->hashed[r->slot] = true;
+	spd->hnext[r->slot] = spd->hhead[dir][b];
+	spd->hhead[dir][b] = r->slot;
+	spd->nh[dir]++;
+}
+
+static void hash_remove(struct sn_spd *spd, enum sn_pol_dir dir, uint32_t slot)
+{
+	uint32_t *link = &spd->hhead[dir][rule_hash(spd, &spd->hrule[slot])];
+
+	while (*link != slot)
+		link = &spd->hnext[*link];
+	*link = spd->hnext[slot];
+	spd->hashed[slot] = false;
+	spd->nh[dir]--;
+}
+
+static struct sn_policy *hash_lookup(const struct sn_spd *spd, enum sn_pol_dir dir,
+				     const struct sn_flow *f, const uint64_t s[2],
+				     const uint64_t d[2])
+{
+	uint32_t b = hash_words(f->proto, s, d, f->sport, f->dport, spd->hmask);
+
+	for (uint32_t i = spd->hhead[dir][b]; i != NIL; i = spd->hnext[i])
+		if (rule_match(&spd->hrule[i], f, s, d))
+			return &spd->pol[i];
+	return NULL;
+}
+
 /* ---- Add and delete ---------------------------------------------------------------------- */
 
 static bool family_ok(uint8_t f)
@@ -243,7 +348,7 @@ int sn_spd_add(struct sn_spd *spd, const struct sn_pol_conf *conf, struct sn_pol
 	tmp.conf = *conf;
 	slot = spd->free_stack[spd->nfree - 1];
 	rule_build(&r, &tmp, slot);
-	if (duplicate(spd, conf->dir, &r))
+	if (exact(conf) ? hash_duplicate(spd, conf->dir, &r) : duplicate(spd, conf->dir, &r))
 		return -EEXIST;
 	spd->nfree--;
 	pol = &spd->pol[slot];
@@ -253,7 +358,10 @@ int sn_spd_add(struct sn_spd *spd, const struct sn_pol_conf *conf, struct sn_pol
 		spd->next_id = 1;
 	pol->order = spd->next_order++;
 	pol->in_use = true;
-	rule_insert(spd, conf->dir, &r);
+	if (exact(conf))
+		hash_insert(spd, conf->dir, &r);
+	else
+		rule_insert(spd, conf->dir, &r);
 	if (out)
 		*out = pol;
 	return 0;
@@ -280,10 +388,14 @@ int sn_spd_del(struct sn_spd *spd, uint32_t id)
 	slot = (uint32_t)(pol - spd->pol);
 	dir = pol->conf.dir;
 	rules = spd->rules[dir];
-	for (i = 0; i < spd->n[dir] && rules[i].slot != slot; i++)
-		;
-	memmove(&rules[i], &rules[i + 1], (spd->n[dir] - i - 1) * sizeof(*rules));
-	spd->n[dir]--;
+	if (spd->hashed[slot]) {
+		hash_remove(spd, dir, slot);
+	} else {
+		for (i = 0; i < spd->n[dir] && rules[i].slot != slot; i++)
+			;
+		memmove(&rules[i], &rules[i + 1], (spd->n[dir] - i - 1) * sizeof(*rules));
+		spd->n[dir]--;
+	}
 	drop_queue(spd, pol);
 	memset(pol, 0, sizeof(*pol));
 	spd->free_stack[spd->nfree++] = slot;
@@ -302,6 +414,12 @@ struct sn_policy *sn_spd_lookup(const struct sn_spd *spd, enum sn_pol_dir dir,
 		return NULL;
 	memcpy(s, flow->src, 16);
 	memcpy(d, flow->dst, 16);
+	if (spd->nh[dir]) {
+		struct sn_policy *pol = hash_lookup(spd, dir, flow, s, d);
+
+		if (pol)
+			return pol;
+	}
 	rules = spd->rules[dir];
 	for (uint32_t i = 0; i < spd->n[dir]; i++)
 		if (rule_match(&rules[i], flow, s, d))
@@ -400,6 +518,16 @@ int sn_spd_foreach(const struct sn_spd *spd, enum sn_pol_dir dir,
 {
 	if (!spd || !fn || (unsigned)dir >= NDIR)
 		return -EINVAL;
+	/* Exact socket policies first, as lookups see them. */
+	for (uint32_t i = 0; spd->nh[dir] && i < spd->conf.max_policies; i++) {
+		int rc;
+
+		if (!spd->hashed[i] || spd->pol[i].conf.dir != dir)
+			continue;
+		rc = fn(&spd->pol[i], ctx);
+		if (rc)
+			return rc;
+	}
 	for (uint32_t i = 0; i < spd->n[dir]; i++) {
 		int rc = fn(&spd->pol[spd->rules[dir][i].slot], ctx);
 
@@ -411,7 +539,7 @@ int sn_spd_foreach(const struct sn_spd *spd, enum sn_pol_dir dir,
 
 uint32_t sn_spd_count(const struct sn_spd *spd, enum sn_pol_dir dir)
 {
-	return spd && (unsigned)dir < NDIR ? spd->n[dir] : 0;
+	return spd && (unsigned)dir < NDIR ? spd->n[dir] + spd->nh[dir] : 0;
 }
 
 uint64_t *sn_spd_counters(struct sn_spd *spd)

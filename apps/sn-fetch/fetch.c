@@ -126,13 +126,21 @@ static int do_connect(struct fetch *f)
 	f->fd = sn_socket(f->peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (f->fd < 0 || sn_epoll_ctl(f->ep, SN_EPOLL_CTL_ADD, f->fd, &e) < 0)
 		return -1;
+	/* --secure: before connect, as sn_set_socket_security requires. */
+	if (sn_secure_socket(sn_config_current(), f->fd, (struct sockaddr *)&f->peer,
+			     f->peerlen) < 0)
+		return -1;
 	if (sn_connect(f->fd, (struct sockaddr *)&f->peer, f->peerlen) == 0)
-		return 0;
+		goto connected;
 	if (errno != EINPROGRESS || wait_io(f, SN_EPOLLOUT) < 0)
 		return -1;
 	err = app_so_error(f->fd);
 	errno = err;
-	return err ? -1 : 0;
+	if (err)
+		return -1;
+connected:
+	app_report_security(PROG, f->fd, NULL, 0);
+	return 0;
 }
 
 static int send_all(struct fetch *f, const char *p, size_t len)

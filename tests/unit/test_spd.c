@@ -547,3 +547,48 @@ Test(spd, differential_against_linear_scan)
 	cr_expect_gt(deleted, 100);
 	sn_spd_free(spd);
 }
+
+/* Socket-tier policies: looked up before every configured one whatever the
+ * priorities; exact 5-tuples (connected sockets) live in a hash that must
+ * behave as the sorted scan would, through adds and deletes. */
+Test(spd, socket_tier_first_and_exact_hash)
+{
+	struct sn_spd *spd = new_spd(4096);
+	struct sn_pol_conf g = pol("0.0.0.0/0", "0.0.0.0/0", 0, 0, 0, SN_DIR_OUT, 0,
+				   SN_POL_BYPASS);
+	struct sn_pol_conf any = pol("0.0.0.0/0", "0.0.0.0/0", 6, 443, 0, SN_DIR_OUT, 1,
+				     SN_POL_PROTECT);
+	uint32_t gid = add(spd, g), anyid, ids[2000];
+	char dst[32];
+
+	any.socket_tier = true;
+	anyid = add(spd, any);
+	for (int i = 0; i < 2000; i++) {
+		struct sn_pol_conf c;
+
+		snprintf(dst, sizeof(dst), "192.0.2.%d", 1 + i % 250);
+		c = pol("198.51.100.1", dst, 6, 443, (uint16_t)(1024 + i), SN_DIR_OUT, 0,
+			SN_POL_PROTECT);
+		c.socket_tier = true;
+		ids[i] = add(spd, c);
+		cr_assert_eq(sn_spd_add(spd, &c, NULL), -EEXIST, "duplicate exact %d", i);
+	}
+	cr_assert_eq(sn_spd_count(spd, SN_DIR_OUT), 2002);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(dst, sizeof(dst), "192.0.2.%d", 1 + i % 250);
+		cr_assert_eq(lookup_id(spd, SN_DIR_OUT, flow("198.51.100.1", dst, 6, 443,
+							       (uint16_t)(1024 + i))), ids[i]);
+	}
+	for (int i = 0; i < 2000; i += 2)
+		cr_assert_eq(sn_spd_del(spd, ids[i]), 0);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(dst, sizeof(dst), "192.0.2.%d", 1 + i % 250);
+		cr_assert_eq(lookup_id(spd, SN_DIR_OUT, flow("198.51.100.1", dst, 6, 443,
+							       (uint16_t)(1024 + i))),
+			     i % 2 ? ids[i] : anyid, "flow %d", i);
+	}
+	/* Not port 443: the configured bypass, though it has priority 0. */
+	cr_assert_eq(lookup_id(spd, SN_DIR_OUT, flow("198.51.100.1", "192.0.2.1", 6, 80, 1)), gid);
+	cr_assert_eq(sn_spd_count(spd, SN_DIR_OUT), 1002);
+	sn_spd_free(spd);
+}
