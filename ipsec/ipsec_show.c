@@ -49,9 +49,10 @@ static int show_sa(const struct sn_sa *sa, void *ctx)
 		c->proto == SN_IPPROTO_ESP ? "esp" : "ah", c->spi, c->reqid,
 		c->mode == SN_MODE_TUNNEL ? "tunnel" : "transport",
 		c->flags & SN_SA_F_ESN ? " flag esn" : "", c->encap ? " encap espinudp" : "");
-	fprintf(out, "\tenc %s auth %s icv %u backend %s seq_out %" PRIu64 "\n\t",
+	fprintf(out, "\tenc %s auth %s icv %u backend %s seq_out %" PRIu64 "%s%s\n\t",
 		enc_name(c->enc), auth_name(c->auth), c->icv_len * 8u,
-		sa->crypto ? sn_crypto_backend_name(sa->crypto->backend) : "-", sa->seq_out);
+		sa->crypto ? sn_crypto_backend_name(sa->crypto->backend) : "-", sa->seq_out,
+		c->peer_id[0] ? " peer-id " : "", c->peer_id);
 	counters(out, sa->ctr);
 	return 0;
 }
@@ -81,7 +82,7 @@ static int show_pol(const struct sn_policy *p, void *ctx)
 			p->conf.tmpl.proto == SN_IPPROTO_AH ? "ah" : "esp",
 			p->conf.tmpl.mode == SN_MODE_TUNNEL ? "tunnel" : "transport",
 			p->conf.tmpl.reqid);
-	fprintf(out, " held %u\n\t", p->qlen);
+	fprintf(out, " held %u%s\n\t", p->qlen, p->owner ? " socket" : "");
 	counters(out, p->ctr);
 	return 0;
 }

@@ -498,3 +498,35 @@ Test(xfrm_parse, too_many_words_and_truncated_error_buffer)
 	cr_expect_eq(sn_xfrm_parse_line(line, &e, err, sizeof(err)), -EINVAL);
 	cr_expect_eq(strlen(err), sizeof(err) - 1, "message truncated, terminated");
 }
+
+/* sealnet's own peer-id keyword: the identity a manual SA's key holder
+ * is taken to be (the socket security API reports it). */
+Test(xfrm_state, peer_id)
+{
+	static const char *const bad[] = {
+		ID4 GCM " peer-id",
+		ID4 GCM " peer-id ''",
+		ID4 GCM " peer-id a peer-id b",
+		ID4 GCM " peer-id 'two words'",
+		ID4 GCM " peer-id 'tab\there'",
+	};
+	struct sn_xfrm_entry e;
+	char err[256], line[1024], id[300];
+
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM " peer-id client@example.org", &e, err,
+					sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(e.sa.peer_id, "client@example.org");
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM, &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(e.sa.peer_id, "");
+	memset(id, 'x', 255);
+	id[255] = '\0';
+	snprintf(line, sizeof(line), ID4 GCM " peer-id %s", id);
+	cr_assert_eq(sn_xfrm_parse_line(line, &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(strlen(e.sa.peer_id), 255);
+	snprintf(line, sizeof(line), ID4 GCM " peer-id %sx", id);
+	cr_expect_eq(sn_xfrm_parse_line(line, &e, err, sizeof(err)), -EINVAL);
+	for (size_t i = 0; i < N(bad); i++) {
+		cr_expect_eq(sn_xfrm_parse_line(bad[i], &e, err, sizeof(err)), -EINVAL, "%s", bad[i]);
+		cr_expect(strstr(err, "peer-id") != NULL, "%s: %s", bad[i], err);
+	}
+}
