@@ -98,6 +98,7 @@ void sn_ipsec_stop(void)
 	sn_netif.output_ip6 = sn_ipsec.out6;
 	sn_ipsec_in_detach();
 	sn_sockpol_detach_all();
+	sn_ipsec_timers_reset();
 	/* Held packets are freed; every SA's keys are wiped by sa_destroy. */
 	sn_spd_free(sn_ipsec.spd);
 	sn_sad_free(sn_ipsec.sad);

@@ -35,6 +35,8 @@
 /* A secured connect waiting this long for an SA fails (ETIMEDOUT); the
  * public SN_SECURITY_NEGOTIATE_TIMEOUT_S. */
 #define SN_SOCKPOL_TIMEOUT_S  10
+/* RFC 3948 4: a NAT keep-alive every 20 seconds by default. */
+#define SN_NATT_KEEPALIVE_S   20
 
 struct sn_ipsec {
 	bool up;
@@ -117,6 +119,11 @@ err_t sn_ipsec_output4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
 err_t sn_ipsec_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst);
 /* Send packets a policy held while its SA was missing. */
 void sn_ipsec_flush_held(struct sn_policy *pol);
+
+/* timers.c: once a second from the poll loop (hard expiry, NAT
+ * keep-alives); reset at stop. */
+void sn_ipsec_timers(uint64_t now_s);
+void sn_ipsec_timers_reset(void);
 
 /* Bytes ESP/AH add to packets of flow (for the TCP MSS); 0 if none. */
 unsigned sn_ipsec_overhead_for(const struct sn_flow *flow);

@@ -258,7 +258,10 @@ void sn_ipsec_rx_done(void)
 {
 	struct sn_ipsec *g = &sn_ipsec;
 
-	sn_sockpol_poll(sn_ipsec_now_s(), SN_SOCKPOL_TIMEOUT_S);
+	uint64_t now = sn_ipsec_now_s();
+
+	sn_ipsec_timers(now);
+	sn_sockpol_poll(now, SN_SOCKPOL_TIMEOUT_S);
 	while (g->rq_count) {
 		struct sn_reinject r = g->rq[g->rq_head];
 

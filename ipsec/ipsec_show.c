@@ -129,8 +129,13 @@ void sn_ipsec_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *c
 		for (int d = SN_DIR_IN; d <= SN_DIR_FWD; d++)
 			sn_spd_foreach(sn_ipsec.spd, (enum sn_pol_dir)d, sum_pol, &s);
 	}
-	if (sn_ipsec.sad)
+	if (sn_ipsec.sad) {
+		const uint64_t *g = sn_sad_counters(sn_ipsec.sad);  /* deleted SAs' */
+
+		for (int i = 0; i < SN_IC_MAX; i++)
+			s.sum[i] += g[i];
 		sn_sad_foreach(sn_ipsec.sad, sum_sa, &s);
+	}
 	for (int i = 0; i < SN_IC_MAX; i++) {
 		snprintf(n, sizeof(n), "ipsec.%s", sn_ic_descs[i].name);
 		fn(ctx, n, s.sum[i]);

@@ -281,6 +281,9 @@ void sn_sad_remove(struct sn_sad *sad, struct sn_sa *sa)
 	if (!sad || !sa || sa < sad->sa || sa >= sad->sa + sad->max || !sa->in_use)
 		return;
 	unlink_sa(sad, sa);
+	/* Its counters stay in the totals (--stats, snctl stats). */
+	for (int i = 0; i < SN_IC_MAX; i++)
+		sad->ctr[i] += sa->ctr[i];
 	if (sad->hooks.destroy)
 		sad->hooks.destroy(sa, sad->hooks.ctx);
 	slot_put(sad, sa);

@@ -397,6 +397,9 @@ int sn_spd_del(struct sn_spd *spd, uint32_t id)
 		spd->n[dir]--;
 	}
 	drop_queue(spd, pol);
+	/* Its counters stay in the totals (--stats, snctl stats). */
+	for (int i = 0; i < SN_IC_MAX; i++)
+		spd->ctr[i] += pol->ctr[i];
 	memset(pol, 0, sizeof(*pol));
 	spd->free_stack[spd->nfree++] = slot;
 	return 0;
