@@ -158,9 +158,15 @@ void sn_stack_fini(void)
 {
 	if (!running)
 		return;
-	/* Connections still in TIME_WAIT hold no application state. */
+	/* Connections still in TIME_WAIT hold no application state; closed
+	 * ones still finishing their FIN exchange after the linger have no
+	 * owner either. Both go silently (what is attached to a pcb, such as
+	 * its socket security policy, goes with it), so that nothing of this
+	 * stack outlives it into the next one. */
 	while (tcp_tw_pcbs)
 		tcp_abort(tcp_tw_pcbs);
+	while (tcp_active_pcbs)
+		tcp_abandon(tcp_active_pcbs, 0);
 	sn_netif_fini();
 	sn_heap_fini();
 	running = 0;

@@ -17,6 +17,7 @@
 #include "sn_netdev.h"
 #include "sn_stack.h"
 #include "sn_sys.h"
+#include "sockpol.h"
 #include "harness.h"
 
 #define H_NB_MBUFS 8191
@@ -278,6 +279,11 @@ unsigned h_stack_stop(void)
 		rx_count--;
 	}
 	h_tx_clear();
+	if (sn_sockpol_count()) {
+		fprintf(stderr, "LEAK: %u socket policies still live after teardown\n",
+			sn_sockpol_count());
+		abort();
+	}
 	return h_in_use();
 }
 
