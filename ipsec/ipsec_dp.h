@@ -125,6 +125,13 @@ void sn_ipsec_flush_held(struct sn_policy *pol);
 void sn_ipsec_timers(uint64_t now_s);
 void sn_ipsec_timers_reset(void);
 
+/* The SA the configured (not a socket's own) outbound policy uses for a
+ * socket's packets to peer, or NULL: what protects a socket that skipped
+ * filter instantiation. */
+struct sn_sock_flow;
+struct sn_sa *sn_ipsec_global_out_sa(const struct sn_sock_flow *sf, const struct sn_ip *peer,
+				     uint16_t port);
+
 /* Bytes ESP/AH add to packets of flow (for the TCP MSS); 0 if none. */
 unsigned sn_ipsec_overhead_for(const struct sn_flow *flow);
 

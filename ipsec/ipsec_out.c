@@ -518,6 +518,21 @@ void sn_ipsec_flush_held(struct sn_policy *pol)
 	sn_spd_flush(sn_ipsec.spd, pol, send_held, &sn_netif);
 }
 
+struct sn_sa *sn_ipsec_global_out_sa(const struct sn_sock_flow *sf, const struct sn_ip *peer,
+				     uint16_t port)
+{
+	struct sn_flow f = { .family = sf->family, .proto = sf->proto, .sport = sf->lport,
+			     .dport = port };
+	struct sn_policy *pol;
+
+	memcpy(f.src, sf->local.addr, sizeof(f.src));
+	memcpy(f.dst, peer->addr, sizeof(f.dst));
+	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, &f);
+	if (!pol || pol->owner || pol->conf.action != SN_POL_PROTECT)
+		return NULL;
+	return policy_sa(pol, &f);
+}
+
 unsigned sn_ipsec_overhead_for(const struct sn_flow *flow)
 {
 	struct sn_policy *pol;

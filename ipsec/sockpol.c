@@ -348,6 +348,7 @@ struct pick {
 	struct sn_ip local, peer;       /* local: family 0 = any */
 	uint16_t port;
 	bool inbound;
+	bool any_alg;                   /* SKIP_FILTERS: configured policies chose */
 	uint64_t now;
 	struct sn_sa *best;
 	int best_rank;
@@ -373,7 +374,7 @@ static int pick_one(const struct sn_sa *csa, void *ctx)
 	if (!ends_match(pk, &sa->conf) || !sa->crypto ||
 	    sn_life_state(&sa->life, pk->now) == SN_LIFE_HARD)
 		return 0;
-	rank = sn_sec_match(pk->sp->conf, sa);
+	rank = pk->any_alg ? 0 : sn_sec_match(pk->sp->conf, sa);
 	if (rank < 0)
 		return 0;
 	if (!name_ok(pk->sp, sa, &pk->peer, pk->port)) {
@@ -553,15 +554,18 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 			struct sn_sa **out, struct sn_sa **in)
 {
 	bool mismatch = false;
+	bool skip = sp->conf->ipsec_flags & SN_SEC_SKIP_FILTERS;
 	struct pick pk;
 
-	*out = out_sa_for(sp, peer, port, &mismatch);
+	*out = skip ? sn_ipsec_global_out_sa(&sp->sf, peer, port)
+		    : out_sa_for(sp, peer, port, &mismatch);
 	*in = sp->sf.remote_any ? NULL : sn_sad_get(sn_ipsec.sad, sp->in_sa);
 	if (*in && sn_life_state(&(*in)->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
 		*in = NULL;
 	if (*in)
 		return;
 	pick_init(&pk, sp, peer, port, true);
+	pk.any_alg = skip;
 	*in = pick_sa(&pk);
 }
 

@@ -98,23 +98,6 @@ part_memif() {
 	one_run memif-udp - "memif:$sock,server" "memif:$sock,client" udp-stream "$SHORT" --size 512
 }
 
-# wire_setup: persistent TAPs a and b, each one's ingress redirected to the other.
-wire_setup() {
-	local x y
-	ip netns exec "$WNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
-		return 1
-	for x in "$TA" "$TB"; do
-		ip -n "$WNS" tuntap add mode tap multi_queue name "$x" && ip -n "$WNS" link set "$x" up || return 1
-	done
-	for x in "$TA:$TB" "$TB:$TA"; do
-		y=${x#*:} x=${x%%:*}
-		tc -n "$WNS" qdisc add dev "$x" ingress &&
-			tc -n "$WNS" filter add dev "$x" parent ffff: protocol all u32 match u32 0 0 \
-				action mirred egress redirect dev "$y" || return 1
-	done
-	tc -n "$WNS" filter show dev "$TA" ingress
-}
-
 # uat_opts: tshark options with our esp_sa records (or a wrong key with "wrong").
 uat_opts() {
 	local line

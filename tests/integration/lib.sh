@@ -6,6 +6,7 @@
 #   - a cleanup registry run from an EXIT trap: our PIDs (TERM, then KILL after a
 #     timeout), namespaces, temporary directories, huge page settings we changed
 #   - wait_for_line, wait_for_iface, hp_ensure, start_server/stop_server
+#   - wire_setup: two TAPs joined by tc mirred, for captures
 #   - check/pass/fail counters and finish, which prints "NAME: N passed, N failed"
 #
 # Names we create start with "snt" and embed our PID: sweep_stale() removes
@@ -415,4 +416,30 @@ perf_suite() {
 		fi
 	done
 	stop_server "$spid" "sn-perf server" "$WORK/perf-server.log"
+}
+
+# ---- a wire between two stacks that a capture can see ---------------------------
+
+# wire_setup: in namespace $WNS, persistent TAPs $TA and $TB, each one's ingress
+# redirected to the other (tc u32 match-all, mirred egress redirect): a plain
+# wire. Not a Linux bridge: net_tap gives each kernel TAP the MAC of its
+# stack's port, and a bridge keeps its ports' own MACs as local fdb entries,
+# so it would deliver B's frames for A's MAC to itself instead of forwarding
+# them. The TAPs are created (multi_queue, persistent) and wired before either
+# stack starts; net_tap attaches to an existing device. They go away with the
+# namespace (make_netns). IPv6 is off so the kernel sends nothing of its own.
+wire_setup() {
+	local x y
+	ip netns exec "$WNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
+		return 1
+	for x in "$TA" "$TB"; do
+		ip -n "$WNS" tuntap add mode tap multi_queue name "$x" && ip -n "$WNS" link set "$x" up || return 1
+	done
+	for x in "$TA:$TB" "$TB:$TA"; do
+		y=${x#*:} x=${x%%:*}
+		tc -n "$WNS" qdisc add dev "$x" ingress &&
+			tc -n "$WNS" filter add dev "$x" parent ffff: protocol all u32 match u32 0 0 \
+				action mirred egress redirect dev "$y" || return 1
+	done
+	tc -n "$WNS" filter show dev "$TA" ingress
 }
