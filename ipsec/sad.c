@@ -245,6 +245,10 @@ static int slot_init(struct sn_sad *sad, struct sn_sa *sa, const struct sn_sa_co
 	sa->seq_limit = conf->flags & SN_SA_F_ESN ? UINT64_MAX : UINT32_MAX;
 	sa->serial = ++sad->serial;
 	rc = sn_replay_init(&sa->replay, conf->replay_window);
+	/* Taken over mid-stream (replay-seq, replay-oseq): the window's top
+	 * is the last number seen, nothing in it seen yet. */
+	sa->replay.top = conf->seq_in;
+	sa->seq_out = conf->seq_out;
 	if (rc == 0)
 		rc = sn_life_init(&sa->life, &conf->life, now);
 	if (rc == 0 && sad->hooks.install)

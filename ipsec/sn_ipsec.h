@@ -112,6 +112,8 @@ struct sn_sa_conf {
 	enum sn_sa_mode mode;
 	uint32_t reqid;
 	uint32_t replay_window;         /* packets, 0 = default */
+	uint64_t seq_in;                /* replay-seq(-hi): last inbound seen, 0 = none */
+	uint64_t seq_out;               /* replay-oseq(-hi): last outbound sent */
 	uint32_t flags;                 /* SN_SA_F_* */
 	enum sn_enc_alg enc;
 	uint8_t enc_key[SN_IPSEC_MAX_KEY];  /* AEAD: key then 4-byte salt */

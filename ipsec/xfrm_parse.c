@@ -531,7 +531,7 @@ static int sel_finish(struct px *p, const char *what, struct sn_selector *s, uns
 
 enum {
 	K_SRC, K_DST, K_PROTO, K_SPI, K_MODE, K_REQID, K_WINDOW, K_FLAG, K_ENC, K_AUTH,
-	K_AEAD, K_ENCAP, K_SEL, K_PEERID, K_DIR, K_PRIO, K_ACTION, K_TMPL, K_PTYPE,
+	K_AEAD, K_ENCAP, K_SEL, K_PEERID, K_RSEQ, K_ROSEQ, K_RSEQHI, K_ROSEQHI, K_DIR, K_PRIO, K_ACTION, K_TMPL, K_PTYPE,
 	K_LIMIT0,                       /* + index into limit_names */
 };
 
@@ -777,6 +777,40 @@ static int st_peer_id(struct px *p, struct sa_px *s)
 	return 0;
 }
 
+/* Where the sequence numbers start (ip xfrm's replay-seq/-oseq and their
+ * -hi halves for ESN): the last inbound number seen and the last outbound
+ * one sent, e.g. to take over an SA or to test the 2^32 wrap. */
+static int seq_half(struct px *p, const char *kw, uint64_t *field, bool hi)
+{
+	uint32_t v;
+
+	if (kw_u32(p, kw, &v))
+		return -EINVAL;
+	*field = hi ? (*field & UINT32_MAX) | (uint64_t)v << 32
+		    : (*field & ~(uint64_t)UINT32_MAX) | v;
+	return 0;
+}
+
+static int st_rseq(struct px *p, struct sa_px *s)
+{
+	return seq_half(p, "replay-seq", &s->sa->seq_in, false);
+}
+
+static int st_roseq(struct px *p, struct sa_px *s)
+{
+	return seq_half(p, "replay-oseq", &s->sa->seq_out, false);
+}
+
+static int st_rseq_hi(struct px *p, struct sa_px *s)
+{
+	return seq_half(p, "replay-seq-hi", &s->sa->seq_in, true);
+}
+
+static int st_roseq_hi(struct px *p, struct sa_px *s)
+{
+	return seq_half(p, "replay-oseq-hi", &s->sa->seq_out, true);
+}
+
 struct state_kw {
 	const char *name;
 	int bit;
@@ -791,11 +825,12 @@ static const struct state_kw state_kws[] = {
 	{ "auth-trunc", K_AUTH, st_auth_trunc }, { "aead", K_AEAD, st_aead },
 	{ "encap", K_ENCAP, st_encap }, { "sel", K_SEL, st_sel }, { "limit", -1, st_limit },
 	{ "peer-id", K_PEERID, st_peer_id },
+	{ "replay-seq", K_RSEQ, st_rseq }, { "replay-oseq", K_ROSEQ, st_roseq },
+	{ "replay-seq-hi", K_RSEQHI, st_rseq_hi }, { "replay-oseq-hi", K_ROSEQHI, st_roseq_hi },
 };
 
 static const char *const state_unsupported[] = {
-	"mark", "seq", "replay-seq", "replay-oseq", "replay-seq-hi", "replay-oseq-hi",
-	"coa", "ctx", "extra-flag", "output-mark", "if_id", "tfcpad", "comp", "offload",
+	"mark", "seq", "coa", "ctx", "extra-flag", "output-mark", "if_id", "tfcpad", "comp", "offload",
 	"dir", "nat-keepalive-interval", NULL,
 };
 
@@ -889,6 +924,8 @@ static int sa_check(struct px *p, const struct sa_px *s)
 			    "does not do; omit it for the default %d", SN_REPLAY_DEFAULT);
 	if (sa->encap && sa->proto != SN_IPPROTO_ESP)
 		return fail(p, "encap: UDP encapsulation is for ESP only (RFC 3948)");
+	if (!(sa->flags & SN_SA_F_ESN) && (seen(s, K_RSEQHI) || seen(s, K_ROSEQHI)))
+		return fail(p, "replay-seq-hi/replay-oseq-hi: need flag esn (RFC 4304)");
 	if (sa->sel.src.family && sa->mode == SN_MODE_TRANSPORT &&
 	    sa->sel.src.family != sa->src.family)
 		return fail(p, "sel: family differs from the SA's in transport mode");

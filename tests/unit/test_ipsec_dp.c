@@ -108,6 +108,8 @@ struct cfg {
 	const char *pol_proto;          /* "udp" unless given */
 	const char *sa_in_extra;        /* appended to the inbound SA line */
 	const char *in_pol_extra;       /* appended to the inbound policy's selector */
+	bool esn;                       /* the peer seals with 64-bit sequence numbers */
+	const char *sa_out_extra;       /* appended to the outbound SA line */
 };
 
 static const char *us_str(int fam) { return fam == AF_INET ? H_IP4_US : H_IP6_US; }
@@ -157,13 +159,14 @@ static void sa_line(const struct cfg *c, bool in, char *out)
 	int o = c->outer;
 
 	alg_words(c->alg, in ? 2 : 1, w);
-	sprintf(out, "state add src %s dst %s proto %s spi 0x%x mode %s reqid %d %s%s%s %s",
+	sprintf(out, "state add src %s dst %s proto %s spi 0x%x mode %s reqid %d %s%s%s %s %s",
 		in ? peer_str(o) : us_str(o), in ? us_str(o) : peer_str(o),
 		c->alg->ah ? "ah" : "esp", in ? SPI_IN : SPI_OUT,
 		c->tunnel ? "tunnel" : "transport", in ? 2 : 1, w,
 		c->encap ? " encap espinudp 4500 4500 " : "",
 		c->encap ? (o == AF_INET ? "0.0.0.0" : "::") : "",
-		in && c->sa_in_extra ? c->sa_in_extra : "");
+		in && c->sa_in_extra ? c->sa_in_extra : "",
+		!in && c->sa_out_extra ? c->sa_out_extra : "");
 }
 
 static void pol_line(const struct cfg *c, bool in, char *out)
@@ -300,7 +303,7 @@ static size_t seal_esp(struct peer *p, const void *pl, size_t len, uint8_t nh,
 	int n;
 
 	memcpy(esp + sn_esp_hdr_len(p->seal), pl, len);
-	n = sn_esp_seal(p->seal, SPI_IN, seq, false, nh, esp, H_FRAME_MAX, len);
+	n = sn_esp_seal(p->seal, SPI_IN, seq, p->c.esn, nh, esp, H_FRAME_MAX, len);
 	cr_assert_gt(n, 0);
 	return (size_t)n;
 }
@@ -721,7 +724,7 @@ static void run_matrix(bool tunnel, int inner, int outer, bool encap_only)
 	char name[96];
 
 	for (size_t a = 0; a < NALGS; a++) {
-		struct cfg c = { &algs[a], tunnel, inner, outer, false, NULL, NULL, NULL };
+		struct cfg c = { &algs[a], tunnel, inner, outer, false, NULL, NULL, NULL, false, NULL };
 
 		if (encap_only)
 			continue;
@@ -758,7 +761,7 @@ Test(ipsec_dp, esp_in_udp)
 
 	for (size_t i = 0; i < sizeof(encap_cases) / sizeof(encap_cases[0]); i++) {
 		struct cfg c = { &algs[encap_cases[i].alg], encap_cases[i].tunnel,
-				 encap_cases[i].inner, encap_cases[i].outer, true, NULL, NULL, NULL };
+				 encap_cases[i].inner, encap_cases[i].outer, true, NULL, NULL, NULL, false, NULL };
 
 		snprintf(name, sizeof(name), "encap %zu %s", i + 1, c.alg->name);
 		cur_case = name;
@@ -833,7 +836,7 @@ Test(ipsec_dp, esp_every_bit_flip)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cfg c = { &algs[cases[i].alg], cases[i].tunnel, cases[i].fam,
-				 cases[i].fam, cases[i].encap, NULL, NULL, NULL };
+				 cases[i].fam, cases[i].encap, NULL, NULL, NULL, false, NULL };
 
 		snprintf(name, sizeof(name), "flips %zu %s", i + 1, c.alg->name);
 		cur_case = name;
@@ -847,7 +850,7 @@ Test(ipsec_dp, esp_every_bit_flip)
  * fields (TOS, TTL / traffic class, hop limit) still verify. */
 static void ah_bitflips(int fam)
 {
-	struct cfg c = { &algs[A_AH_SHA256], false, fam, fam, false, NULL, NULL, NULL };
+	struct cfg c = { &algs[A_AH_SHA256], false, fam, fam, false, NULL, NULL, NULL, false, NULL };
 	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128], t[H_FRAME_MAX + 128];
 	size_t hl = fam == AF_INET ? H_IP4_HLEN : H_IP6_HLEN, n, ipn;
 	size_t src = fam == AF_INET ? 12 : 8, alen = fam == AF_INET ? 4 : 16;
@@ -907,7 +910,7 @@ static void ah_bitflips(int fam)
 Test(ipsec_dp, ah_every_bit_flip_ipv4) { cur_case = "ah flips v4"; ah_bitflips(AF_INET); cr_assert_eq(nfail, 0); }
 Test(ipsec_dp, ah_every_bit_flip_ipv6) { cur_case = "ah flips v6"; ah_bitflips(AF_INET6); cr_assert_eq(nfail, 0); }
 
-static const struct cfg gcm4 = { &algs[A_GCM128], false, AF_INET, AF_INET, false, NULL, NULL, NULL };
+static const struct cfg gcm4 = { &algs[A_GCM128], false, AF_INET, AF_INET, false, NULL, NULL, NULL, false, NULL };
 
 static size_t good_frame(struct peer *p, uint64_t seq, uint8_t *f)
 {
@@ -991,7 +994,7 @@ Test(ipsec_dp, esp_truncated_every_length)
 /* AH cut short: the IP length says so, AH at every length below its own. */
 Test(ipsec_dp, ah_truncated_every_length)
 {
-	struct cfg c = { &algs[A_AH_SHA1], false, AF_INET, AF_INET, false, NULL, NULL, NULL };
+	struct cfg c = { &algs[A_AH_SHA1], false, AF_INET, AF_INET, false, NULL, NULL, NULL, false, NULL };
 	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128], t[H_FRAME_MAX + 128];
 	struct snap s;
 	char what[64];
@@ -1418,7 +1421,7 @@ static size_t reassemble(int fam, uint8_t *out, int *nfrags)
 
 static void frag_case(int fam, size_t dlen, int want_frags)
 {
-	struct cfg c = { &algs[A_GCM128], false, fam, fam, false, NULL, NULL, NULL };
+	struct cfg c = { &algs[A_GCM128], false, fam, fam, false, NULL, NULL, NULL, false, NULL };
 	static uint8_t data[4000], pkt[8192];
 	struct opened o;
 	int nf;
@@ -1717,8 +1720,8 @@ Test(ipsec_dp, no_mbuf_leak_after_traffic_and_attacks)
  */
 Test(ipsec_dp, nested_esp_keeps_every_protocol_listening)
 {
-	struct cfg c = { &algs[A_GCM128], true, AF_INET6, AF_INET, false, NULL, NULL, NULL };
-	struct cfg ca = { &algs[A_AH_SHA1], false, AF_INET, AF_INET, false, NULL, NULL, NULL };
+	struct cfg c = { &algs[A_GCM128], true, AF_INET6, AF_INET, false, NULL, NULL, NULL, false, NULL };
+	struct cfg ca = { &algs[A_AH_SHA1], false, AF_INET, AF_INET, false, NULL, NULL, NULL, false, NULL };
 	struct peer q = { 0 };
 	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128], junk[48], s[16], d[16];
 	char l[1200];
@@ -1801,7 +1804,7 @@ static void inject_fragmented(const uint8_t *f, size_t n, size_t at, bool first_
 
 static void frag_in_case(int fam)
 {
-	struct cfg c = { &algs[A_GCM128], false, fam, fam, false, NULL, NULL, NULL };
+	struct cfg c = { &algs[A_GCM128], false, fam, fam, false, NULL, NULL, NULL, false, NULL };
 	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128], big[1618], b[2048];
 	struct sockaddr_storage ss;
 	int fd = fam == AF_INET ? P.fd4 : P.fd6;
@@ -1827,3 +1830,56 @@ static void frag_in_case(int fam)
 
 Test(ipsec_dp, fragmented_esp_in_ipv4) { cur_case = "frag in v4"; frag_in_case(AF_INET); cr_assert_eq(nfail, 0); }
 Test(ipsec_dp, fragmented_esp_in_ipv6) { cur_case = "frag in v6"; frag_in_case(AF_INET6); cr_assert_eq(nfail, 0); }
+
+/* ESN across the 2^32 boundary, both ways (RFC 4303 2.2.1, RFC 4304): SAs
+ * taken over near the wrap with replay-seq / replay-oseq. Inbound, the
+ * stack infers the high half from its window; outbound, it carries on
+ * past 2^32-1 and its ICVs cover the high half (opening with the wrong
+ * one fails). */
+Test(ipsec_dp, esn_wrap_both_ways)
+{
+	static const struct cfg c = { &algs[A_GCM128], false, AF_INET, AF_INET, false, NULL,
+				      "replay-window 64 flag esn replay-seq 0xfffffff0", NULL, true,
+				      "replay-window 64 flag esn replay-oseq 0xfffffffe" };
+	static const uint64_t in[] = { 0xfffffffdull, 0xffffffffull, 0x100000000ull,
+				       0x100000002ull, 0xfffffffeull, 0x100000001ull };
+	uint8_t f[H_FRAME_MAX + 128], b[H_FRAME_MAX];
+	struct sockaddr_storage to;
+	struct snap s;
+
+	cur_case = "esn wrap";
+	peer_setup(&P, &c, true, true);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		inject(f, good_frame(&P, in[i], f));
+		CHECK(delivered_once(&P), "inbound seq 0x%llx", (unsigned long long)in[i]);
+	}
+	snap(&s);
+	inject(f, good_frame(&P, 0x100000000ull, f));
+	expect_only(&P, &s, SN_IC_DROP_REPLAY, "replay after the wrap");
+	for (uint64_t want = 0xffffffffull; want <= 0x100000001ull; want++) {
+		struct sn_esp_payload pl;
+		uint32_t spi, lo;
+		uint8_t *esp;
+		size_t n;
+
+		h_tx_clear();
+		cr_assert_eq(sn_sendto(P.fd4, rep, sizeof(rep), 0, (struct sockaddr *)&to,
+				       peer_sa(AF_INET, PEER_PORT, &to)), (ssize_t)sizeof(rep));
+		h_poll(4);
+		n = tx_take(AF_INET, SN_IPPROTO_ESP, b);
+		cr_assert_gt(n, 0, "no ESP for seq 0x%llx", (unsigned long long)want);
+		esp = b + H_ETH_HLEN + H_IP4_HLEN;
+		n -= H_ETH_HLEN + H_IP4_HLEN;
+		cr_assert_eq(sn_esp_peek(esp, n, &spi, &lo), 0);
+		CHECK(lo == (uint32_t)want, "outbound low half 0x%x, want 0x%llx", lo,
+		      (unsigned long long)want);
+		uint8_t copy[H_FRAME_MAX];
+
+		memcpy(copy, esp, n);
+		CHECK(sn_esp_open(P.open, want ^ (1ull << 32), true, copy, n, &pl) != 0,
+		      "ICV verifies with the wrong high half at 0x%llx", (unsigned long long)want);
+		CHECK(sn_esp_open(P.open, want, true, esp, n, &pl) == 0 && pl.len == sizeof(rep) + 8,
+		      "outbound 0x%llx does not open", (unsigned long long)want);
+	}
+	cr_expect_eq(nfail, 0, "%d checks failed", nfail);
+}

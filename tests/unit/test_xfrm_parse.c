@@ -530,3 +530,23 @@ Test(xfrm_state, peer_id)
 		cr_expect(strstr(err, "peer-id") != NULL, "%s: %s", bad[i], err);
 	}
 }
+
+/* Where sequence numbers start: replay-seq/-oseq, with -hi halves for ESN. */
+Test(xfrm_state, replay_seq_start)
+{
+	struct sn_xfrm_entry e;
+	char err[256];
+
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM " replay-window 64 flag esn replay-oseq 0xfffffffe "
+					"replay-oseq-hi 2 replay-seq 7 replay-seq-hi 1",
+					&e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.sa.seq_out, 0x2fffffffeull);
+	cr_expect_eq(e.sa.seq_in, 0x100000007ull);
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM " replay-oseq 5", &e, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_eq(e.sa.seq_out, 5);
+	cr_expect_eq(sn_xfrm_parse_line(ID4 GCM " replay-oseq-hi 1", &e, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "need flag esn") != NULL, "%s", err);
+	cr_expect_eq(sn_xfrm_parse_line(ID4 GCM " replay-seq 0x100000000", &e, err, sizeof(err)),
+		     -EINVAL);
+}
