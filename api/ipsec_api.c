@@ -54,7 +54,11 @@ static int cmd_ipsec(FILE *out, int argc, char **argv, void *ctx)
 		sn_ipsec_list_policies(out);
 		return 0;
 	}
-	fprintf(out, "error: usage: ipsec sa | ipsec policy\n");
+	if (argc == 2 && !strcmp(argv[1], "sockets")) {
+		sn_ipsec_list_sockets(out);
+		return 0;
+	}
+	fprintf(out, "error: usage: ipsec sa | ipsec policy | ipsec sockets\n");
 	return -1;
 }
 
@@ -82,6 +86,6 @@ static int cmd_xfrm(FILE *out, int argc, char **argv, void *ctx)
 
 void sn_ipsec_api_register(void)
 {
-	sn_ctl_register("ipsec", cmd_ipsec, NULL, "ipsec sa | ipsec policy: SAs and policies with counters");
+	sn_ctl_register("ipsec", cmd_ipsec, NULL, "ipsec sa | policy | sockets: SAs, policies (counters), secured sockets");
 	sn_ctl_register("xfrm", cmd_xfrm, NULL, "xfrm state add ... | xfrm policy add ... (ip xfrm grammar)");
 }

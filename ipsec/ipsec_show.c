@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include "ipsec_dp.h"
+#include "sockpol.h"
 #include "sn_ipsec_api.h"
 
 static const char *ip_str(const struct sn_ip *ip, char *buf, size_t len)
@@ -91,6 +92,34 @@ void sn_ipsec_list_policies(FILE *out)
 {
 	for (int d = SN_DIR_IN; d <= SN_DIR_FWD && sn_ipsec.spd; d++)
 		sn_spd_foreach(sn_ipsec.spd, (enum sn_pol_dir)d, show_pol, out);
+}
+
+static int show_sock(const struct sn_sockpol *sp, void *ctx)
+{
+	const struct sn_sock_flow *f = &sp->sf;
+	const struct sn_sa *sa = sn_sad_get(sn_ipsec.sad, sp->out_sa);
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	FILE *out = ctx;
+
+	fprintf(out, "%s %s.%u %s.%u flags 0x%x ipsec-flags 0x%x proposals %u names %u",
+		f->proto == 6 ? "tcp" : "udp", ip_str(&f->local, l, sizeof(l)), f->lport,
+		f->remote_any ? "any" : ip_str(&f->remote, r, sizeof(r)), f->rport,
+		sp->conf->flags, sp->conf->ipsec_flags, sp->conf->n_props, sp->conf->n_names);
+	if (sa)
+		fprintf(out, " spi_out 0x%08x", sa->conf.spi);
+	if (sp->clear_out || sp->clear_in)
+		fprintf(out, " clear%s%s", sp->clear_out ? " out" : "", sp->clear_in ? " in" : "");
+	if (sp->waiting)
+		fputs(" waiting-for-sa", out);
+	if (sp->last_error)
+		fprintf(out, " last_error %s", strerror(sp->last_error));
+	fputc('\n', out);
+	return 0;
+}
+
+void sn_ipsec_list_sockets(FILE *out)
+{
+	sn_sockpol_foreach(show_sock, out);
 }
 
 struct sum_ctx {

@@ -33,6 +33,8 @@ int sn_ipsec_sa_del(uint32_t spi, int family, const void *dst, uint8_t proto);
 /* snctl listings. */
 void sn_ipsec_list_sas(FILE *out);
 void sn_ipsec_list_policies(FILE *out);
+/* Secured sockets: flow, flags, SA in use, last error. */
+void sn_ipsec_list_sockets(FILE *out);
 
 /* Counters for --stats: "ipsec.NAME" summed over the datapath, every SA
  * and every policy. */

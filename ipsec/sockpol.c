@@ -307,6 +307,17 @@ bool sn_sockpol_port_held(uint8_t family, uint8_t proto, uint16_t port)
 	return false;
 }
 
+int sn_sockpol_foreach(int (*fn)(const struct sn_sockpol *sp, void *ctx), void *ctx)
+{
+	for (const struct sn_sockpol *sp = live; sp; sp = sp->next) {
+		int rc = fn(sp, ctx);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 void sn_sockpol_detach_all(void)
 {
 	for (struct sn_sockpol *sp = live; sp; sp = sp->next)

@@ -171,6 +171,8 @@ void sn_sockpol_set_peer_error(const struct sn_ip *peer, int err);
 /* From the poll loop: fail sockets whose acquire outlived timeout_s, then
  * deliver pending failure notifications. */
 void sn_sockpol_poll(uint64_t now_s, uint64_t timeout_s);
+/* Each live socket policy until fn returns non-zero (returned). */
+int sn_sockpol_foreach(int (*fn)(const struct sn_sockpol *sp, void *ctx), void *ctx);
 /* Live socket policies (teardown checks). */
 uint32_t sn_sockpol_count(void);
 /* The SPD is going (IPsec stops): forget its entries; the socket
