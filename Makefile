@@ -112,6 +112,7 @@ bench: all $(B)/bench/esp-bench
 
 demo: all
 	bash tests/integration/demo.sh
+	bash tests/integration/secure_demo.sh
 
 clean:
 	rm -rf $(B) build-asan build-fuzz
