@@ -252,8 +252,3 @@ int sn_secpol_fill(struct sn_sec_conf *c, const struct sn_policy_key *mm,
 	}
 	return fill_props(c, default_props, sizeof(default_props) / sizeof(default_props[0]));
 }
-
-void sn_secpol_clear(void)
-{
-	memset(slots, 0, sizeof(slots));
-}

@@ -245,23 +245,31 @@ int sn_sec_bound(struct sn_sock *s)
 	return instantiate(s, NULL, 0);
 }
 
-void *sn_sec_listen_begin(struct sn_sock *s)
+int sn_sec_listen_begin(struct sn_sock *s, void **saved)
 {
-	struct sn_sockpol *sp = tcp_sp(s->pcb.tcp);
+	struct sn_sockpol *sp;
+	int rc;
 
+	/* A secured listener without its policy would accept anything:
+	 * make it now (bind could not), or do not listen (fail closed). */
+	if (s->sec && !tcp_sp(s->pcb.tcp)) {
+		rc = instantiate(s, NULL, 0);
+		if (rc)
+			return rc;
+	}
 	/* tcp_listen copies the ext args and then frees the old pcb, which
 	 * would call our destroy: take the policy off first. */
+	sp = tcp_sp(s->pcb.tcp);
 	if (sp)
 		detach(s->pcb.tcp);
-	return sp;
+	*saved = sp;
+	return 0;
 }
 
 void sn_sec_listen_end(struct sn_sock *s, void *saved)
 {
 	if (saved && s->pcb.tcp)
 		attach(s->pcb.tcp, saved);
-	if (s->sec && !saved && s->pcb.tcp && instantiate(s, NULL, 0))
-		sn_ipsec_count(SN_IC_DROP_NOMEM);
 }
 
 int sn_sec_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port)

@@ -93,6 +93,7 @@ struct sn_api_stats {
 	uint64_t tcp_accepted, tcp_accept_overflow;
 	uint64_t tcp_unread_at_close;
 	uint64_t udp_rcvq_full, udp_tx_nomem;
+	uint64_t udp_unsecured_drop;    /* secured socket without its policy */
 	uint64_t tcp_close_aborted;
 };
 extern struct sn_api_stats sn_api_stats_c;
@@ -145,8 +146,9 @@ void sn_sec_init(void);
 int sn_sec_bind_check(struct sn_sock *s, u16_t port);
 /* After an explicit bind (and at listen): instantiate for any peer. */
 int sn_sec_bound(struct sn_sock *s);
-/* Around tcp_listen, which replaces the pcb. */
-void *sn_sec_listen_begin(struct sn_sock *s);
+/* Around tcp_listen, which replaces the pcb: begin fails (no listen)
+ * when a secured socket's policy cannot be made. */
+int sn_sec_listen_begin(struct sn_sock *s, void **saved);
 void sn_sec_listen_end(struct sn_sock *s, void *saved);
 /* Before tcp_connect sends the SYN: bind, instantiate for this peer. */
 int sn_sec_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port);

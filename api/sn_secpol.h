@@ -15,7 +15,5 @@ struct sn_sec_conf;
  * proposal left once encryption is guaranteed. */
 int sn_secpol_fill(struct sn_sec_conf *c, const struct sn_policy_key *mm,
 		   const struct sn_policy_key *qm);
-/* Forget every registered policy (stack teardown). */
-void sn_secpol_clear(void);
 
 #endif

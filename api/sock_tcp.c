@@ -192,6 +192,7 @@ int sn_tcp_listen(struct sn_sock *s, int backlog)
 	struct tcp_pcb *lpcb;
 	void *saved;
 	err_t e;
+	int rc;
 
 	if (s->state == SN_TCP_LISTEN)
 		return 0;
@@ -203,7 +204,12 @@ int sn_tcp_listen(struct sn_sock *s, int backlog)
 	if (!s->acceptq)
 		return -ENOBUFS;
 	s->aq_cap = backlog + 1;
-	saved = sn_sec_listen_begin(s);
+	rc = sn_sec_listen_begin(s, &saved);
+	if (rc) {
+		free(s->acceptq);
+		s->acceptq = NULL;
+		return rc;
+	}
 	lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
 	if (!lpcb) {
 		sn_sec_listen_end(s, saved);

@@ -31,6 +31,13 @@ static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	struct sn_sock *s = arg;
 	struct sn_dgram *d;
 
+	/* Secured, but its policy could not be made: nothing may arrive
+	 * unchecked (fail closed). */
+	if (s->sec && !s->usp) {
+		sn_api_stats_c.udp_unsecured_drop++;
+		pbuf_free(p);
+		return;
+	}
 	if (s->dq_count == s->dq_cap) {
 		sn_api_stats_c.udp_rcvq_full++;
 		pbuf_free(p);

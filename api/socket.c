@@ -608,5 +608,6 @@ void sn_api_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx
 	fn(ctx, "sock.tcp_unread_at_close", c->tcp_unread_at_close);
 	fn(ctx, "sock.tcp_close_aborted", c->tcp_close_aborted);
 	fn(ctx, "sock.drop_udp_rcvq_full", c->udp_rcvq_full);
+	fn(ctx, "sock.drop_udp_unsecured", c->udp_unsecured_drop);
 	fn(ctx, "sock.udp_tx_nomem", c->udp_tx_nomem);
 }

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "sealnet/sealnet.h"
+#include "sealnet/security.h"
 #include "harness.h"
 
 TestSuite(sock, .init = h_stack_start, .fini = h_stack_stop_checked, .timeout = 60);
@@ -505,4 +506,30 @@ Test(sock, udp_loopback_ipv4)
 Test(sock, udp_loopback_ipv6)
 {
 	udp_round_trip(AF_INET6);
+}
+
+/* Security asked for but impossible (IPsec not running here): the socket
+ * fails closed, it never listens or receives without its policy. */
+Test(sock, secured_socket_fails_closed_without_ipsec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = h_addr(AF_INET, 7100, &ss);
+	int t = tcp4(), u = udp(AF_INET);
+	char b[16];
+
+	cr_assert_eq(sn_set_socket_security(t, NULL, 0), 0);
+	cr_assert_eq(sn_set_socket_security(u, NULL, 0), 0);
+	ERRNO_IS(sn_bind(t, (struct sockaddr *)&ss, len), ENETDOWN);
+	ERRNO_IS(sn_listen(t, 8), ENETDOWN);
+	ERRNO_IS(sn_bind(u, (struct sockaddr *)&ss, len), ENETDOWN);
+	/* A datagram to the bound port (over the loopback) is not taken. */
+	int c = udp(AF_INET);
+
+	cr_assert_eq(sn_sendto(c, "x", 1, 0, (struct sockaddr *)&ss, len), 1);
+	h_poll(8);
+	ERRNO_IS(sn_recv(u, b, sizeof(b), 0), EAGAIN);
+	cr_expect_geq(h_stat("sock.drop_udp_unsecured"), 1);
+	sn_close(c);
+	sn_close(t);
+	sn_close(u);
 }

@@ -137,7 +137,8 @@ struct sn_security_policy {
 #define SN_MAX_POLICIES 256
 int sn_policy_add(const struct sn_security_policy *policy, struct sn_policy_key *key);
 /* Forget it. Sockets already using it keep their copy. ENOENT if unknown,
- * EINVAL for the zero key. */
+ * EINVAL for the zero key. Registered policies belong to the process, not
+ * to a running stack: they survive sn_cleanup() and a restart. */
 int sn_policy_del(const struct sn_policy_key *key);
 
 /* ---- Settings: sn_set_socket_security ----------------------------------------- */
@@ -291,8 +292,8 @@ struct sn_socket_security_query_info {
 	uint32_t integrity;             /* enum sn_integrity */
 	uint32_t spi_in, spi_out;       /* host order; 0 if none */
 	uint32_t udp_encap;             /* 1: ESP inside UDP (RFC 3948) */
-	uint64_t seconds_left;          /* before the SA's rekey (soft) time; UINT64_MAX: none */
-	uint64_t bytes_left;            /* before its soft byte limit; UINT64_MAX: none */
+	uint64_t seconds_left;          /* before the SA's rekey (soft) time; UINT64_MAX: no limit */
+	uint64_t bytes_left;            /* before its soft byte limit; UINT64_MAX: no limit */
 	int32_t last_error;             /* errno of the last failed negotiation with the peer, 0 */
 };
 
