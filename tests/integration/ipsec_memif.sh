@@ -44,6 +44,8 @@ set -uo pipefail
 
 PEER=$SN_ROOT/tests/integration/esp_peer.py
 A=198.51.100.1 B=198.51.100.2 PORT=5201
+CAP_FRAMES=${SN_CAP_FRAMES:-30000}     # per captured run
+TSHARK_SECS=${SN_TSHARK_SECS:-120}     # per tshark pass
 STREAM=${SN_STREAM_SECONDS:-3}
 SHORT=${SN_SHORT_SECONDS:-2}
 RX=$("$PY" "$PEER" counter rx_packets) TX=$("$PY" "$PEER" counter tx_packets)
@@ -109,9 +111,13 @@ uat_opts() {
 }
 
 # count PCAP FILTER [tshark options...]: frames matching a display filter.
+# TCP reassembly and sequence analysis are off (frames are counted one by
+# one; on a long capture they once took tshark minutes), and each pass is
+# bounded: a pass that runs out prints nothing, so its check fails.
 count() {
 	local cap=$1 filter=$2; shift 2
-	tshark -n -r "$cap" "$@" -Y "$filter" 2>/dev/null | wc -l
+	timeout -k 5 "$TSHARK_SECS" tshark -n -r "$cap" -o tcp.desegment_tcp_streams:FALSE \
+		-o tcp.analyze_sequence_numbers:FALSE "$@" -Y "$filter" 2>/dev/null | wc -l
 }
 
 capture_checks() {
@@ -129,22 +135,34 @@ capture_checks() {
 	CAP_ESP=$esp CAP_CLEAR=$clear CAP_TCP=$dec_tcp CAP_UDP=$dec_udp CAP_ALL=$dec_all CAP_WRONG=$wrong
 }
 
+# captured_run NAME MODE SECS [ARGS...]: one_run on the wire with dumpcap
+# recording its first CAP_FRAMES frames into $WORK/NAME.pcapng (tshark
+# reads the capture six times: its size must not follow the link's speed).
+captured_run() {
+	local name=$1 cpid; shift
+	# A stack that exits leaves its TAP down; dumpcap wants it up.
+	ip -n "$WNS" link set "$TA" up || { fail "cannot set $TA up"; return 1; }
+	ip netns exec "$WNS" dumpcap -q -c "$CAP_FRAMES" -i "$TA" -w "$WORK/$name.pcapng" \
+		>"$WORK/dumpcap-$name.log" 2>&1 &
+	cpid=$!
+	track_pid "$cpid"
+	wait_for_line "$WORK/dumpcap-$name.log" 'Capturing on' 10 "$cpid" ||
+		{ fail "dumpcap did not start"; show_log "$WORK/dumpcap-$name.log"; return 1; }
+	one_run "$name" "$WNS" "tap:$TA" "tap:$TB" "$@"
+	sleep 0.5
+	stop_pid "$cpid" >/dev/null 2>&1
+	[ -s "$WORK/$name.pcapng" ] || { fail "no capture of $name"; return 1; }
+}
+
 part_wire() {
-	local cpid cap=$WORK/wire.pcapng
+	local cap=$WORK/wire.pcapng
 	make_netns WNS w || { fail "cannot create a network namespace"; return 1; }
 	TA=$SN_NAME_PREFIX${RUN_ID}a TB=$SN_NAME_PREFIX${RUN_ID}b
 	check "persistent TAPs $TA and $TB in $WNS, wired by tc mirred" wire_setup || return 1
-	ip netns exec "$WNS" dumpcap -q -i "$TA" -w "$cap" >"$WORK/dumpcap.log" 2>&1 &
-	cpid=$!
-	track_pid "$cpid"
-	wait_for_line "$WORK/dumpcap.log" 'Capturing on' 10 "$cpid" ||
-		{ fail "dumpcap did not start"; show_log "$WORK/dumpcap.log"; return 1; }
-	# Short runs: tshark reads the capture six times.
-	one_run wire-tcp "$WNS" "tap:$TA" "tap:$TB" tcp-stream 1
-	one_run wire-udp "$WNS" "tap:$TA" "tap:$TB" udp-stream 1 --size 512
-	sleep 0.5
-	stop_pid "$cpid" >/dev/null 2>&1
-	[ -s "$cap" ] || { fail "no capture file"; show_log "$WORK/dumpcap.log"; return 1; }
+	captured_run wire-tcp tcp-stream 1 || return 1
+	captured_run wire-udp udp-stream 1 --size 512 || return 1
+	mergecap -w "$cap" "$WORK/wire-tcp.pcapng" "$WORK/wire-udp.pcapng" ||
+		{ fail "mergecap failed"; return 1; }
 	capture_checks "$cap"
 	check "capture holds ESP between the stacks ($CAP_ESP frames)" test "$CAP_ESP" -gt 100
 	check "capture holds no cleartext TCP/UDP of port $PORT ($CAP_CLEAR frames)" test "$CAP_CLEAR" = 0
