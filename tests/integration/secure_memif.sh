@@ -319,35 +319,55 @@ part_clear() {
 
 # ---- 7: the wire ---------------------------------------------------------------------------
 
-count() { tshark -n -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+# Frames matching a display filter; TCP reassembly and analysis off and
+# each pass bounded (a long capture once took tshark minutes per pass).
+count() {
+	timeout -k 5 120 tshark -n -r "$1" -o tcp.desegment_tcp_streams:FALSE \
+		-o tcp.analyze_sequence_numbers:FALSE -Y "$2" 2>/dev/null | wc -l
+}
+
+# cap_start NAME / cap_stop: the first 30,000 frames of one run into
+# $WORK/NAME.pcapng, so the capture's size does not follow the link's speed.
+cap_start() {
+	ip -n "$WNS" link set "$TA" up || return 1
+	ip netns exec "$WNS" dumpcap -q -c 30000 -i "$TA" -w "$WORK/$1.pcapng" \
+		>"$WORK/dumpcap-$1.log" 2>&1 &
+	CPID=$!
+	track_pid "$CPID"
+	wait_for_line "$WORK/dumpcap-$1.log" 'Capturing on' 10 "$CPID" ||
+		{ fail "dumpcap did not start"; show_log "$WORK/dumpcap-$1.log"; return 1; }
+}
+
+cap_stop() {
+	sleep 0.5
+	stop_pid "$CPID" >/dev/null 2>&1
+}
 
 part_wire() {
-	local cpid cap=$WORK/wire.pcapng esp ours clear5201 clear5202 esp5202
+	local cap=$WORK/wire.pcapng esp ours clear5201 clear5202 esp5202
 	make_netns WNS w || { fail "cannot create a network namespace"; return 1; }
 	TA=$SN_NAME_PREFIX${RUN_ID}a TB=$SN_NAME_PREFIX${RUN_ID}b
 	check "7 persistent TAPs $TA and $TB in $WNS, wired by tc mirred" wire_setup || return 1
-	ip netns exec "$WNS" dumpcap -q -i "$TA" -w "$cap" >"$WORK/dumpcap.log" 2>&1 &
-	cpid=$!
-	track_pid "$cpid"
-	wait_for_line "$WORK/dumpcap.log" 'Capturing on' 10 "$cpid" ||
-		{ fail "dumpcap did not start"; show_log "$WORK/dumpcap.log"; return 1; }
 	new_pair 13 gcm128
 	conf a13.conf a 13
 	conf b13.conf b 13
 	local NS=$WNS SDEV=tap:$TA CDEV=tap:$TB SPORT
 	SPORT=5201
+	cap_start wire-sec || return 1
 	server_up wire-sec a13.conf --secure || return 1
 	client wire-sec b13.conf --secure --mode tcp-stream --seconds 1
 	perf_check "7 wire: secured tcp-stream to :5201" "$WORK/wire-sec-client.log" "$RC"
 	server_down wire-sec
+	cap_stop
 	SPORT=5202
+	cap_start wire-clear || return 1
 	server_up wire-clear a13.conf || return 1
 	client wire-clear b13.conf --mode tcp-stream --seconds 1
 	perf_check "7 wire: unsecured tcp-stream to :5202 (same SAs installed)" "$WORK/wire-clear-client.log" "$RC"
 	server_down wire-clear
-	sleep 0.5
-	stop_pid "$cpid" >/dev/null 2>&1
-	[ -s "$cap" ] || { fail "no capture file"; show_log "$WORK/dumpcap.log"; return 1; }
+	cap_stop
+	mergecap -w "$cap" "$WORK/wire-sec.pcapng" "$WORK/wire-clear.pcapng" ||
+		{ fail "no capture files"; return 1; }
 	esp=$(count "$cap" esp)
 	ours=$(count "$cap" "esp.spi == 0x100d || esp.spi == 0x200d")
 	clear5201=$(count "$cap" "tcp.port == 5201")
