@@ -21,6 +21,7 @@ enum sn_ic_severity { SN_IC_INFO = 0, SN_IC_WARN, SN_IC_ERROR };
 	X(OUT_BYTES,        "out_bytes",        INFO,  "inner bytes encapsulated")            \
 	X(NAT_KEEPALIVE,    "nat_keepalive",    INFO,  "NAT keep-alives received (RFC 3948 2.3)") \
 	X(NAT_KEEPALIVE_SENT,"nat_keepalive_sent",INFO, "NAT keep-alives sent (RFC 3948 4)") \
+	X(EXPIRED_SOFT,     "expired_soft",     INFO,  "SAs past their soft lifetime (rekey due)") \
 	X(EXPIRED_HARD,     "expired_hard",     INFO,  "SAs deleted at their hard lifetime")  \
 	X(DUMMY,            "dummy",            INFO,  "TFC dummy packets (next header 59) discarded (RFC 4303 2.6)") \
 	X(DROP_UNKNOWN_SPI, "drop_unknown_spi", WARN,  "no SA for this SPI, destination and protocol") \

@@ -114,7 +114,7 @@ static int find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
 		return SN_IC_DROP_UNKNOWN_SPI;
 	if (c->sa->conf.encap != c->encap)
 		return SN_IC_DROP_ENCAP;
-	if (sn_life_state(&c->sa->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
+	if (sn_life_hard(&c->sa->life, sn_ipsec_now_s()))
 		return SN_IC_DROP_EXPIRED;
 	return -1;
 }

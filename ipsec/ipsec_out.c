@@ -344,7 +344,7 @@ static int protect(struct out_ctx *c)
 {
 	int why;
 
-	if (sn_life_state(&c->sa->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
+	if (sn_life_hard(&c->sa->life, sn_ipsec_now_s()))
 		return SN_IC_DROP_EXPIRED;
 	if (sn_sa_next_seq(c->sa, &c->seq))
 		return SN_IC_DROP_SEQ_OVERFLOW;

@@ -69,6 +69,18 @@ static bool reached(const struct sn_life *l, uint64_t now, uint64_t add_s, uint6
 	       (bytes && l->bytes >= bytes) || (packets && l->packets >= packets);
 }
 
+bool sn_life_hard(struct sn_life *l, uint64_t now)
+{
+	const struct sn_lifetime *m;
+
+	if (!l || l->hard)
+		return true;
+	m = &l->lim;
+	if (reached(l, now, m->hard_add_s, m->hard_use_s, m->hard_bytes, m->hard_packets))
+		l->hard = true;
+	return l->hard;
+}
+
 enum sn_life_state sn_life_state(struct sn_life *l, uint64_t now)
 {
 	const struct sn_lifetime *m;

@@ -52,6 +52,10 @@ SN_MUST_CHECK int sn_life_init(struct sn_life *l, const struct sn_lifetime *conf
 /* One packet of `bytes` went through the SA at `now`. Counts saturate. */
 void sn_life_used(struct sn_life *l, uint64_t now, uint64_t bytes);
 
+/* Has a hard limit been reached at `now`? (The datapath's per-packet
+ * question; it leaves the one-time soft event to sn_life_state.) */
+bool sn_life_hard(struct sn_life *l, uint64_t now);
+
 /* What the limits say at `now`; SN_LIFE_SOFT is returned once, on the
  * call that first sees a soft limit reached (unless hard is reached too). */
 enum sn_life_state sn_life_state(struct sn_life *l, uint64_t now);

@@ -383,7 +383,7 @@ static int pick_one(const struct sn_sa *csa, void *ctx)
 	int rank;
 
 	if (!ends_match(pk, &sa->conf) || !sa->crypto ||
-	    sn_life_state(&sa->life, pk->now) == SN_LIFE_HARD)
+	    sn_life_hard(&sa->life, pk->now))
 		return 0;
 	rank = pk->any_alg ? 0 : sn_sec_match(pk->sp->conf, sa);
 	if (rank < 0)
@@ -427,7 +427,7 @@ static struct sn_sa *cached_out(struct sn_sockpol *sp, const struct sn_ip *peer)
 	if (!sa || sp->cache_serial != sn_sad_serial(sn_ipsec.sad) ||
 	    !sn_ip_equal(&sp->cache_peer, peer))
 		return NULL;
-	if (sn_life_state(&sa->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
+	if (sn_life_hard(&sa->life, sn_ipsec_now_s()))
 		return NULL;
 	return sa;
 }
@@ -571,7 +571,7 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 	*out = skip ? sn_ipsec_global_out_sa(&sp->sf, peer, port)
 		    : out_sa_for(sp, peer, port, &mismatch);
 	*in = sp->sf.remote_any ? NULL : sn_sad_get(sn_ipsec.sad, sp->in_sa);
-	if (*in && sn_life_state(&(*in)->life, sn_ipsec_now_s()) == SN_LIFE_HARD)
+	if (*in && sn_life_hard(&(*in)->life, sn_ipsec_now_s()))
 		*in = NULL;
 	if (*in)
 		return;

@@ -76,7 +76,12 @@ static int reap_one(const struct sn_sa *csa, void *ctx)
 	struct sn_sa *sa = (struct sn_sa *)csa;
 	struct reap *r = ctx;
 
-	if (sn_life_state(&sa->life, r->now) != SN_LIFE_HARD)
+	enum sn_life_state st = sn_life_state(&sa->life, r->now);
+
+	/* The one place that sees the soft event: IKEv2 will rekey here. */
+	if (st == SN_LIFE_SOFT)
+		sn_sa_count(sa, SN_IC_EXPIRED_SOFT, 1);
+	if (st != SN_LIFE_HARD)
 		return 0;
 	if (!sa->hard_at)
 		sa->hard_at = r->now;

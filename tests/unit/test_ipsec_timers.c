@@ -115,3 +115,26 @@ Test(ipsec_timers, nat_keepalive_every_20s_for_used_outbound_encap_sa)
 	cr_expect_eq(h_stat("ipsec.nat_keepalive_sent"), 1);
 	sn_close(fd);
 }
+
+/* The soft lifetime is reported once, by the timer (where a rekey will
+ * start), also when packets flowed past it: the datapath's per-packet
+ * check asks about the hard limit only. */
+Test(ipsec_timers, soft_expiry_reported_once_by_the_timer)
+{
+	uint64_t now = sn_ipsec_now_s();
+	struct sn_sa *sa;
+	struct sn_ip dst = { .family = AF_INET, .addr = { 10, 0, 0, 1 } };
+
+	apply("state add src 10.0.0.2 dst 10.0.0.1 proto esp spi 0x3003 mode transport " GCM
+	      " limit time-soft 3 limit time-hard 100");
+	sa = sn_sad_lookup(sn_ipsec.sad, 0x3003, &dst, 50);
+	cr_assert_not_null(sa);
+	cr_expect_not(sn_life_hard(&sa->life, now + 4), "past soft, not hard");
+	sn_ipsec_timers(now + 1);
+	cr_expect_eq(h_stat("ipsec.expired_soft"), 0);
+	sn_ipsec_timers(now + 4);
+	cr_expect_eq(h_stat("ipsec.expired_soft"), 1);
+	sn_ipsec_timers(now + 5);
+	cr_expect_eq(h_stat("ipsec.expired_soft"), 1, "once");
+	cr_expect_eq(sas(), 1);
+}
