@@ -174,3 +174,10 @@ void sn_ip6_set_len(uint8_t *ip, size_t tot)
 {
 	put16(ip + 4, tot - IP6_HLEN);
 }
+
+void sn_flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip)
+{
+	ip->family = f->family;
+	memset(ip->addr, 0, sizeof(ip->addr));
+	memcpy(ip->addr, src ? f->src : f->dst, f->family == AF_INET ? 4 : 16);
+}

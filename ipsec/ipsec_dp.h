@@ -104,6 +104,9 @@ struct sn_pkt_info {
  * reading). 0 or -EINVAL. */
 int sn_pkt_parse(const struct pbuf *p, struct sn_pkt_info *pi);
 
+/* The flow's source (src true) or destination address. */
+void sn_flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip);
+
 /* Does flow match selector s (addresses by prefix, protocol, ports)? */
 bool sn_sel_match(const struct sn_selector *s, const struct sn_flow *flow);
 

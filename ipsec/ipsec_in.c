@@ -51,13 +51,6 @@ static void drop(struct in_ctx *c, enum sn_ic_id why)
 	pbuf_free(c->p);
 }
 
-static void set_dst(const struct sn_flow *f, struct sn_ip *ip)
-{
-	ip->family = f->family;
-	memset(ip->addr, 0, sizeof(ip->addr));
-	memcpy(ip->addr, f->dst, f->family == AF_INET ? 4 : 16);
-}
-
 /*
  * lwIP 2.1.3's IPv6 reassembly with IPV6_FRAG_COPYHEADER (needed on 64-bit)
  * writes a payload length 8 bytes short into the reassembled header, while
@@ -108,7 +101,7 @@ static int find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
 {
 	struct sn_ip dst;
 
-	set_dst(&c->outer.flow, &dst);
+	sn_flow_ip(&c->outer.flow, false, &dst);
 	c->sa = sn_sad_lookup(sn_ipsec.sad, spi, &dst, proto);
 	if (!c->sa)
 		return SN_IC_DROP_UNKNOWN_SPI;

@@ -281,13 +281,6 @@ static int build_ah(struct out_ctx *c)
 
 /* ---- Policy --------------------------------------------------------------------- */
 
-static void flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip)
-{
-	ip->family = f->family;
-	memset(ip->addr, 0, sizeof(ip->addr));
-	memcpy(ip->addr, src ? f->src : f->dst, f->family == AF_INET ? 4 : 16);
-}
-
 static bool host_pair(const struct sn_selector *s)
 {
 	unsigned full = s->src.family == AF_INET ? 32 : 128;
@@ -309,8 +302,8 @@ static struct sn_sa *policy_sa(struct sn_policy *pol, const struct sn_flow *f)
 		src = pol->conf.tmpl.src;
 		dst = pol->conf.tmpl.dst;
 	} else {
-		flow_ip(f, true, &src);
-		flow_ip(f, false, &dst);
+		sn_flow_ip(f, true, &src);
+		sn_flow_ip(f, false, &dst);
 	}
 	sa = sn_sad_find_tmpl(sn_ipsec.sad, &pol->conf.tmpl, &src, &dst);
 	/* Cache only where every packet of the policy uses the same SA: a
@@ -548,9 +541,7 @@ unsigned sn_ipsec_overhead_for(const struct sn_flow *flow)
 		struct sn_sa *s2 = NULL;
 		struct sn_ip peer;
 
-		peer.family = flow->family;
-		memset(peer.addr, 0, sizeof(peer.addr));
-		memcpy(peer.addr, flow->dst, flow->family == AF_INET ? 4 : 16);
+		sn_flow_ip(flow, false, &peer);
 		sn_sockpol_resolve(pol->owner, &peer, flow->dport, &sa, &s2);
 	} else {
 		sa = policy_sa(pol, flow);

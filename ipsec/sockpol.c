@@ -331,13 +331,6 @@ uint32_t sn_sockpol_count(void)
 
 /* ---- Choosing SAs ------------------------------------------------------------------ */
 
-static void flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip)
-{
-	ip->family = f->family;
-	memset(ip->addr, 0, sizeof(ip->addr));
-	memcpy(ip->addr, src ? f->src : f->dst, f->family == AF_INET ? 4 : 16);
-}
-
 static bool name_ok(const struct sn_sockpol *sp, const struct sn_sa *sa,
 		    const struct sn_ip *peer, uint16_t port)
 {
@@ -466,7 +459,7 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 	bool mismatch = false;
 	struct sn_ip peer;
 
-	flow_ip(f, false, &peer);
+	sn_flow_ip(f, false, &peer);
 	*sa = out_sa_for(sp, &peer, f->dport, &mismatch);
 	if (*sa) {
 		sp->waiting = false;
@@ -492,7 +485,7 @@ void sn_sockpol_no_sa(struct sn_sockpol *sp, const struct sn_flow *f, int rc)
 	struct sn_ip peer;
 
 	(void)rc;
-	flow_ip(f, false, &peer);
+	sn_flow_ip(f, false, &peer);
 	if (sp->last_error != EACCES)
 		sn_sockpol_set_peer_error(&peer, ECONNREFUSED);
 	sp->waiting = false;
@@ -504,7 +497,7 @@ int sn_sockpol_sendable(struct sn_sockpol *sp, const struct sn_flow *f, bool hav
 	bool mismatch = false;
 	struct sn_ip peer;
 
-	flow_ip(f, false, &peer);
+	sn_flow_ip(f, false, &peer);
 	if (out_sa_for(sp, &peer, f->dport, &mismatch) ||
 	    (sp->conf->flags & SN_SEC_INSECURE_OK) || have_acquire)
 		return 0;
@@ -519,7 +512,7 @@ int sn_sockpol_input_sa(struct sn_sockpol *sp, const struct sn_flow *f, struct s
 {
 	struct sn_ip peer;
 
-	flow_ip(f, true, &peer);
+	sn_flow_ip(f, true, &peer);
 	if (sn_sec_match(sp->conf, sa) < 0)
 		return SN_IC_DROP_SOCKET_SA;
 	if (sa->conf.mode == SN_MODE_TRANSPORT && !sn_ip_equal(&sa->conf.src, &peer))
@@ -552,7 +545,7 @@ int sn_sockpol_input_clear(struct sn_sockpol *sp, const struct sn_flow *f)
 		return SN_IC_DROP_CLEARTEXT;
 	/* RFC-less Windows behaviour: one packet per peer may open the
 	 * exchange in the clear; protection is required from then on. */
-	flow_ip(f, true, &peer);
+	sn_flow_ip(f, true, &peer);
 	if (first_seen(sp, &peer, f->sport))
 		return SN_IC_DROP_CLEARTEXT;
 	slot = sp->n_first++ % SN_SEC_FIRST_PEERS;
