@@ -1928,3 +1928,49 @@ Test(sec, tcp_esp_listener_accepts)
 	close_ok(a);
 	close_ok(l);
 }
+
+/* Per-socket SAs: two sockets to the same peer at the same time, one with
+ * the default policy (the GCM pair), one with an AH-only policy (the AH
+ * pair): each datagram leaves through its own socket's SA, and each
+ * query names its own. */
+Test(sec, two_sockets_same_peer_different_sas)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_security_settings_ipsec *st = (void *)b;
+	struct sn_security_policy ah = qm_policy(SN_TRANSFORM_AH, SN_CIPHER_NONE,
+						 SN_INTEGRITY_HMAC_SHA256_128);
+	struct sn_socket_security_query_info qa, qb;
+	struct sn_socket_security_query_template tm;
+	struct sockaddr_storage ss;
+	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	int a = sock(AF_INET, SOCK_DGRAM), u = sock(AF_INET, SOCK_DGRAM);
+	size_t len;
+
+	xfrm("state add src " H_IP4_US " dst " H_IP4_PEER " proto ah spi 0x4001 mode transport "
+	     "reqid 11 auth-trunc 'hmac(sha256)' " NULL_KEY_OUT " 128");
+	xfrm("state add src " H_IP4_PEER " dst " H_IP4_US " proto ah spi 0x4002 mode transport "
+	     "reqid 11 auth-trunc 'hmac(sha256)' " NULL_KEY_IN " 128");
+	install_gcm_pair("");
+	secure(a);
+	len = ipsec_settings(b, "", "", "");
+	st->qm_policy_key = add_ok(&ah);
+	OK(sn_set_socket_security(u, (const void *)b, len));
+	for (int round = 0; round < 2; round++) {
+		cr_assert_eq(sn_sendto(a, "gcm", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+		cr_assert_eq(sn_sendto(u, "ah", 2, 0, sa(&ss), alen), 2, "%s", strerror(errno));
+	}
+	h_poll(10);
+	cr_expect_eq(tx_drain(PROTO_ESP), 2u, "the default-policy socket's datagrams in ESP");
+	cr_expect_eq(tx_drain(51), 2u, "the AH-policy socket's datagrams in AH");
+	cr_expect_eq(tx_drain(H_PROTO_UDP), 0u, "nothing in the clear");
+	tmpl_for(&tm, AF_INET, 6000);
+	OK(query(a, &tm, &qa));
+	OK(query(u, &tm, &qb));
+	cr_expect_eq(qa.spi_out, SPI_OUT);
+	cr_expect_eq(qa.cipher, SN_CIPHER_AES_GCM_128);
+	cr_expect_eq(qb.spi_out, 0x4001u);
+	cr_expect_eq(qb.transform, SN_TRANSFORM_AH);
+	OK(sn_policy_del(&st->qm_policy_key));
+	close_ok(a);
+	close_ok(u);
+}
