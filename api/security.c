@@ -320,7 +320,8 @@ int sn_sec_udp_ready(struct sn_sock *s, const ip_addr_t *ip, u16_t port, bool se
 		if (rc)
 			return rc;
 	}
-	if (!sending || !ip)
+	/* Skipped instantiation: configured policies decide, not ours. */
+	if (!sending || !ip || (s->sec->ipsec_flags & SN_SEC_SKIP_FILTERS))
 		return 0;
 	flow_to(s, ip, port, &f);
 	return sn_sockpol_sendable(s->usp, &f, sn_ipsec_have_acquire());

@@ -1974,3 +1974,66 @@ Test(sec, two_sockets_same_peer_different_sas)
 	close_ok(a);
 	close_ok(u);
 }
+
+static void inject_clear_udp(uint16_t sport, uint16_t dport, const char *msg)
+{
+	uint8_t f[H_FRAME_MAX], d[64];
+	size_t n = h_udp_dgram(d, sport, dport, msg, strlen(msg));
+
+	cr_assert_eq(h_inject(f, h_ipv4(f, H_PROTO_UDP, h_ip4(H_IP4_PEER), h_ip4(H_IP4_US), d, n)),
+		     0);
+	h_poll(4);
+}
+
+/* ALLOW_FIRST_INBOUND_PKT_UNENCRYPTED: one cleartext packet per peer
+ * (address and port) gets in, the next one from that peer does not; a
+ * new peer port gets its own first packet. */
+Test(sec, first_inbound_packet_in_the_clear_once_per_peer)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_security_settings_ipsec *st = (void *)b;
+	char r[16];
+	uint64_t drop0;
+	int u = sock(AF_INET, SOCK_DGRAM);
+	size_t len = ipsec_settings(b, "", "", "");
+
+	st->ipsec_flags = SN_SETTINGS_IPSEC_ALLOW_FIRST_INBOUND_PKT_UNENCRYPTED;
+	OK(sn_set_socket_security(u, (const void *)b, len));
+	bind_us(u, AF_INET, 5003);
+	drop0 = h_stat("ipsec.drop_cleartext");
+	inject_clear_udp(6000, 5003, "first");
+	cr_expect_eq(sn_recv(u, r, sizeof(r), 0), 5, "first cleartext packet not taken");
+	inject_clear_udp(6000, 5003, "second");
+	ERRNO_IS(sn_recv(u, r, sizeof(r), 0), EAGAIN);
+	cr_expect_eq(h_stat("ipsec.drop_cleartext"), drop0 + 1);
+	inject_clear_udp(6001, 5003, "other");
+	cr_expect_eq(sn_recv(u, r, sizeof(r), 0), 5, "another peer port's first packet");
+	close_ok(u);
+}
+
+/* SKIP_FILTER_INSTANTIATION: the socket makes no policy of its own, the
+ * configured ones decide; with none, its traffic is plain. */
+Test(sec, skip_filter_instantiation_leaves_it_to_configured_policies)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_security_settings_ipsec *st = (void *)b;
+	struct sockaddr_storage ss;
+	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	int u = sock(AF_INET, SOCK_DGRAM);
+	size_t len = ipsec_settings(b, "", "", "");
+
+	st->ipsec_flags = SN_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION;
+	OK(sn_set_socket_security(u, (const void *)b, len));
+	cr_assert_eq(sn_sendto(u, "plain", 5, 0, sa(&ss), alen), 5, "%s", strerror(errno));
+	h_poll(10);
+	cr_expect_eq(tx_drain(H_PROTO_UDP), 1u, "no configured policy: plain UDP");
+	/* Now a configured policy protects the flow: the socket's datagrams
+	 * leave in ESP. */
+	install_gcm_pair("");
+	xfrm("policy add src " H_IP4_US "/32 dst " H_IP4_PEER "/32 proto udp dir out tmpl src "
+	     H_IP4_US " dst " H_IP4_PEER " proto esp mode transport reqid 7");
+	cr_assert_eq(sn_sendto(u, "esp", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+	h_poll(10);
+	cr_expect_eq(tx_drain(PROTO_ESP), 1u, "configured policy applies");
+	close_ok(u);
+}
