@@ -95,6 +95,7 @@ SPI_LIMITED = 0x1777                 # attack config: inbound SA with a hard pac
 #                                      all miss every configured SPI)
 SPI_UNKNOWN = 0x1002                 # never configured
 HARD_PACKETS = 3
+WRAP_START = 0xfffffff8              # "wrap" cases: first sequence number both ways
 REPLAY_WINDOW = 1024
 
 # ---- algorithms: scapy names, key sizes (AEAD: salt included), xfrm words ------------
@@ -149,6 +150,9 @@ def matrix():
     out += ["aes-gcm-128 transport 4 esn", "chacha20-poly1305 tunnel 6 esn",
             "aes-cbc-256-sha256 transport 4 esn", "ah-sha1 transport 4 esn",
             "aes-gcm-256 transport 4 encap esn"]
+    # ESN across 2^32 (RFC 4304): both SAs start just below the wrap, so the
+    # sequence numbers of both directions cross it during the case.
+    out += ["aes-gcm-128 transport 4 esn wrap", "aes-cbc-128-sha256 transport 6 esn wrap"]
     return out
 
 
@@ -164,12 +168,14 @@ def parse_case(spec):
     if fam is None or (w[1] == "transport" and fam[0] != fam[1]):
         raise ValueError(f"bad family {w[2]!r} for {w[1]} mode")
     extra = set(w[3:])
-    if extra - {"encap", "esn"}:
-        raise ValueError(f"unknown words {sorted(extra - {'encap', 'esn'})} in {spec!r}")
+    if extra - {"encap", "esn", "wrap"}:
+        raise ValueError(f"unknown words {sorted(extra - {'encap', 'esn', 'wrap'})} in {spec!r}")
+    if "wrap" in extra and ("esn" not in extra or ALGS[w[0]]["proto"] != "esp"):
+        raise ValueError("wrap (sequence numbers across 2^32) needs ESP with esn")
     if "encap" in extra and ALGS[w[0]]["proto"] != "esp":
         raise ValueError("encap (ESP in UDP) needs ESP")
     return dict(spec=spec, alg=w[0], mode=w[1], inner=fam[0], outer=fam[1],
-                encap="encap" in extra, esn="esn" in extra)
+                encap="encap" in extra, esn="esn" in extra, wrap="wrap" in extra)
 
 
 def hexkey(b):
@@ -191,6 +197,9 @@ def sa_line(c, src, dst, spi, keys, inbound, limit=None, sel=None):
         w.append(f"replay-window {REPLAY_WINDOW}")
     if c["esn"]:
         w.append("flag esn")
+    if c.get("wrap"):
+        # Last number seen (inbound) / sent (outbound): the next ones wrap soon.
+        w.append(f"replay-seq 0x{WRAP_START - 1:x}" if inbound else f"replay-oseq 0x{WRAP_START - 1:x}")
     w.append(a["xfrm_enc"].format(ek=hexkey(bytes.fromhex(keys["enc"])),
                                   ak=hexkey(bytes.fromhex(keys["auth"]))))
     if c["encap"]:
@@ -315,7 +324,8 @@ def _check_state(w):
         while i < len(w):
             k = w[i]
             seen.add(k)
-            if k in ("src", "dst", "proto", "spi", "mode", "reqid", "replay-window", "flag"):
+            if k in ("src", "dst", "proto", "spi", "mode", "reqid", "replay-window", "flag",
+                     "replay-seq", "replay-oseq"):
                 v = w[i + 1]
                 if k == "proto" and v not in ("esp", "ah"):
                     return f"proto {v}"
@@ -440,15 +450,26 @@ class PeerSA:
             kw.update(auth_algo=a["scapy_auth"], auth_key=self.auth_key)
         self.sa = SecurityAssociation(self.proto, **kw)
 
-    def _mac(self, data):
+    def _mac(self, data, hi):
         h = hashlib.sha1 if "SHA1" in self.a["scapy_auth"] else hashlib.sha256
-        return hmac.new(self.auth_key, data + struct.pack("!L", 0), h).digest()[:self.a["icv"]]
+        return hmac.new(self.auth_key, data + struct.pack("!L", hi), h).digest()[:self.a["icv"]]
+
+    def hi_of(self, lo):
+        """The ESN high half of a received low half: 0, or past a wrap 1. The
+        cases start both directions a few numbers below 2^32, so a small low
+        half has wrapped (RFC 4303 A2.2 does this with the replay window)."""
+        return 1 if self.c.get("wrap") and lo < 0x80000000 else 0
 
     def seal(self, inner, seq):
-        """inner IP/IPv6 packet -> outer IP/IPv6 packet (ESP or AH, no UDP)."""
-        p = self.sa.encrypt(inner, seq_num=seq)
+        """inner IP/IPv6 packet -> outer IP/IPv6 packet (ESP or AH, no UDP);
+        seq is the full (64-bit with ESN) sequence number."""
+        hi, lo = seq >> 32, seq & 0xffffffff
+        # scapy takes `seq_num or self.seq_num`: a low half of 0 (legal with
+        # ESN, RFC 4304 2) would silently become its own counter.
+        self.sa.seq_num = lo
+        p = self.sa.encrypt(inner, seq_num=lo, esn_en=self.c["esn"], esn=hi)
         if self.own_icv:
-            p[ESP].data += self._mac(raw(p[ESP]))
+            p[ESP].data += self._mac(raw(p[ESP]), hi)
             p = fix_len(p)
         return p
 
@@ -456,14 +477,16 @@ class PeerSA:
         """outer IP/IPv6 with ESP/AH -> inner packet; IPSecIntegrityError on a bad ICV.
         (scapy's decrypt rewrites the packet it is given: work on a copy.)"""
         outer = outer.copy()
+        sec = outer[ESP] if ESP in outer else outer[AH]
+        hi = self.hi_of(sec.seq)
         if self.own_icv:
             e = raw(outer[ESP])
             n = self.a["icv"]
-            if not hmac.compare_digest(self._mac(e[:-n]), e[-n:]):
+            if not hmac.compare_digest(self._mac(e[:-n], hi), e[-n:]):
                 raise IPSecIntegrityError("ICV (with ESN high bits) does not verify")
             outer[ESP].data = outer[ESP].data[:-n]
         # Re-parse: scapy leaves an AH transport payload as Raw (no AH->UDP binding).
-        b = raw(self.sa.decrypt(outer))
+        b = raw(self.sa.decrypt(outer, esn_en=self.c["esn"], esn=hi))
         return IP(b) if b[0] >> 4 == 4 else IPv6(b)
 
 
@@ -500,7 +523,7 @@ def udp_decap(pkt):
 
 # ---- our own ESP encryptor (for the bad-padding packets scapy will not build) -------
 
-def seal_raw(c, keys, spi, seq, plaintext, iv=None):
+def seal_raw(c, keys, spi, seq, plaintext, iv=None, hi=0):
     """ESP header + IV + ciphertext + ICV for a plaintext that already carries its
     padding, pad length and next header. Written from RFC 4303/4106/7634/3602,
     not from scapy, so the self-test also cross-checks scapy."""
@@ -510,7 +533,7 @@ def seal_raw(c, keys, spi, seq, plaintext, iv=None):
     if a["scapy_enc"] in ("AES-GCM", "CHACHA20-POLY1305"):
         iv = iv or os.urandom(8)
         aead = AESGCM(ek[:-4]) if a["scapy_enc"] == "AES-GCM" else ChaCha20Poly1305(ek[:-4])
-        aad = struct.pack("!LLL", spi, 0, seq) if c["esn"] else hdr
+        aad = struct.pack("!LLL", spi, hi, seq) if c["esn"] else hdr
         return hdr + iv + aead.encrypt(ek[-4:] + iv, plaintext, aad)
     if a["scapy_enc"] == "AES-CBC":
         iv = iv or os.urandom(16)
@@ -519,7 +542,7 @@ def seal_raw(c, keys, spi, seq, plaintext, iv=None):
     else:
         body = hdr + plaintext
     h = hashlib.sha1 if "SHA1" in a["scapy_auth"] else hashlib.sha256
-    tail = struct.pack("!L", 0) if c["esn"] else b""
+    tail = struct.pack("!L", hi) if c["esn"] else b""
     return body + hmac.new(bytes.fromhex(keys["auth"]), body + tail, h).digest()[:a["icv"]]
 
 
@@ -933,7 +956,7 @@ def cmd_run(args):
     try:
         if not rep.ok(link.resolve(), "the stack answers ARP for " + ADDR[4]["stack"]):
             return 1
-        seq = Seq(1)
+        seq = Seq(WRAP_START if st["case"].get("wrap") else 1)
         udp_checks(rep, st, link, tx, seq)
         tcp_check(rep, st, link, tx, seq)
         link.drain(0.3)
@@ -1219,9 +1242,10 @@ def cmd_selftest(args):
         stack_rx = PeerSA(c, SPI_IN, st["keys_in"], oo["peer"], oo["stack"])
         stack_tx = PeerSA(c, SPI_OUT, st["keys_out"], oo["stack"], oo["peer"])
         errs = []
+        base = 1 << 32 if c["wrap"] else 0     # past the wrap: high half 1
         for n in (0, 1, 17, 1000):
             inner = inner_ip(st, UDP(sport=1234, dport=7) / Raw(os.urandom(n)))
-            w = wire(st, peer_tx, inner, n + 1)
+            w = wire(st, peer_tx, inner, base + n + 1)
             w = (IP if w.version == 4 else IPv6)(raw(w))         # as it would be parsed off the wire
             o = udp_decap(w) if c["encap"] else w
             got = stack_rx.open(o)
@@ -1229,7 +1253,7 @@ def cmd_selftest(args):
                 errs.append(f"peer->stack {n} bytes: inner differs")
             rinner = IP(src=oi["stack"], dst=oi["peer"]) if c["inner"] == 4 else IPv6(src=oi["stack"], dst=oi["peer"])
             rinner = rinner / UDP(sport=7, dport=1234) / Raw(raw(inner[UDP].payload))
-            r = wire(st, stack_tx, rinner, n + 1)
+            r = wire(st, stack_tx, rinner, base + n + 1)
             r = (IP if r.version == 4 else IPv6)(raw(r))
             got = peer_rx.open(udp_decap(r) if c["encap"] else r)
             if raw(got[UDP]) != raw(rinner[UDP]):
@@ -1251,7 +1275,8 @@ def cmd_selftest(args):
             k = (-(len(body) + 2)) % block_of(c)
             pt = body + bytes(range(1, k + 1)) + bytes([k, nh])
             outer = (IP(src=oo["peer"], dst=oo["stack"]) if c["outer"] == 4 else
-                     IPv6(src=oo["peer"], dst=oo["stack"])) / ESP(seal_raw(c, st["keys_in"], SPI_IN, 5, pt))
+                     IPv6(src=oo["peer"], dst=oo["stack"])) / ESP(seal_raw(c, st["keys_in"], SPI_IN, 5, pt,
+                                                          hi=1 if c["wrap"] else 0))
             outer = fix_len(outer)
             try:
                 got = stack_rx.open(outer)
