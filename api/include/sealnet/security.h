@@ -270,8 +270,10 @@ struct sn_socket_security_query_template {
 	uint32_t token_access_mask;     /* 0: no tokens are returned */
 };
 
-#define SN_INFO_CONNECTION_SECURED      0x1
-#define SN_INFO_CONNECTION_ENCRYPTED    0x2
+#define SN_INFO_CONNECTION_SECURED      0x1     /* an SA protects both directions */
+#define SN_INFO_CONNECTION_ENCRYPTED    0x2     /* and it encrypts (not AH, not ESP-NULL) */
+/* The peer's proven identity maps to a local principal (--principals), so
+ * sn_impersonate_socket_peer can take it on. */
 #define SN_INFO_CONNECTION_IMPERSONATED 0x4
 
 enum sn_ipsec_mode { SN_IPSEC_MODE_TRANSPORT = 0, SN_IPSEC_MODE_TUNNEL = 1 };
