@@ -87,6 +87,7 @@ int sn_ipsec_start(void)
 	sn_netif.output = sn_ipsec_output4;
 	sn_netif.output_ip6 = sn_ipsec_output6;
 	sn_ipsec.up = true;
+	sn_ipsec_timers_start();
 	return 0;
 }
 
@@ -98,7 +99,7 @@ void sn_ipsec_stop(void)
 	sn_netif.output_ip6 = sn_ipsec.out6;
 	sn_ipsec_in_detach();
 	sn_sockpol_detach_all();
-	sn_ipsec_timers_reset();
+	sn_ipsec_timers_stop();
 	/* Held packets are freed; every SA's keys are wiped by sa_destroy. */
 	sn_spd_free(sn_ipsec.spd);
 	sn_sad_free(sn_ipsec.sad);

@@ -123,10 +123,12 @@ err_t sn_ipsec_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
 /* Send packets a policy held while its SA was missing. */
 void sn_ipsec_flush_held(struct sn_policy *pol);
 
-/* timers.c: once a second from the poll loop (hard expiry, NAT
- * keep-alives); reset at stop. */
+/* timers.c: hard expiry, NAT keep-alives, socket policy timeouts, once a
+ * second from an lwIP timeout armed at start and cancelled at stop;
+ * sn_ipsec_timers does one round at now_s (tests call it directly). */
 void sn_ipsec_timers(uint64_t now_s);
-void sn_ipsec_timers_reset(void);
+void sn_ipsec_timers_start(void);
+void sn_ipsec_timers_stop(void);
 
 /* The SA the configured (not a socket's own) outbound policy uses for a
  * socket's packets to peer, or NULL: what protects a socket that skipped

@@ -251,10 +251,8 @@ void sn_ipsec_rx_done(void)
 {
 	struct sn_ipsec *g = &sn_ipsec;
 
-	uint64_t now = sn_ipsec_now_s();
-
-	sn_ipsec_timers(now);
-	sn_sockpol_poll(now, SN_SOCKPOL_TIMEOUT_S);
+	/* A socket whose packet found no SA fails now, not a tick later. */
+	sn_sockpol_deliver();
 	while (g->rq_count) {
 		struct sn_reinject r = g->rq[g->rq_head];
 

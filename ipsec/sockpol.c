@@ -19,7 +19,6 @@
 
 static struct sn_sockpol *live;
 static uint32_t n_live, n_fail_pending;
-static uint64_t last_tick;
 
 static struct {
 	struct sn_ip peer;
@@ -585,12 +584,14 @@ static void check_timeouts(uint64_t now_s, uint64_t timeout_s)
 	}
 }
 
-void sn_sockpol_poll(uint64_t now_s, uint64_t timeout_s)
+void sn_sockpol_tick(uint64_t now_s, uint64_t timeout_s)
 {
-	if (now_s != last_tick) {
-		last_tick = now_s;
-		check_timeouts(now_s, timeout_s);
-	}
+	check_timeouts(now_s, timeout_s);
+	sn_sockpol_deliver();
+}
+
+void sn_sockpol_deliver(void)
+{
 	/* A notification may free any socket policy: start over each time. */
 	while (n_fail_pending) {
 		struct sn_sockpol *sp = live;

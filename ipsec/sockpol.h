@@ -18,7 +18,7 @@
  *   inbound   may this SA, or the clear, deliver to the socket
  *             (sn_sockpol_input_sa, sn_sockpol_input_clear).
  * Failures reach the socket layer through a deferred notification
- * (sn_sockpol_poll), never from inside lwIP's output path.
+ * (sn_sockpol_deliver, sn_sockpol_tick), never from inside lwIP's output path.
  *
  * Nothing here assumes manual keys: SAs IKEv2 installs for an acquire are
  * found the same way, and the acquire handler sees pol->owner->conf.
@@ -168,9 +168,12 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 int sn_sockpol_peer_error(const struct sn_ip *peer);
 void sn_sockpol_set_peer_error(const struct sn_ip *peer, int err);
 
-/* From the poll loop: fail sockets whose acquire outlived timeout_s, then
- * deliver pending failure notifications. */
-void sn_sockpol_poll(uint64_t now_s, uint64_t timeout_s);
+/* Once a second (timers.c): fail sockets whose acquire outlived
+ * timeout_s, then deliver. */
+void sn_sockpol_tick(uint64_t now_s, uint64_t timeout_s);
+/* After each received frame: deliver pending failure notifications (a
+ * counter test when there are none). */
+void sn_sockpol_deliver(void);
 /* Each live socket policy until fn returns non-zero (returned). */
 int sn_sockpol_foreach(int (*fn)(const struct sn_sockpol *sp, void *ctx), void *ctx);
 /* Live socket policies (teardown checks). */

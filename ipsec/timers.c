@@ -5,17 +5,22 @@
  * SN_NATT_KEEPALIVE_S seconds each outbound SA in UDP sends a NAT
  * keep-alive (RFC 3948 2.3, 4) so that a NAT between the peers keeps its
  * mapping; and socket policies waiting for an SA time out (sockpol.c).
+ * It runs as an lwIP timeout, the stack's own timer mechanism, not from
+ * the per-frame receive hook.
  */
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lwip/timeouts.h"
 #include "lwip/udp.h"
 #include "ipsec_dp.h"
 #include "sockpol.h"
 
 #define NATT_KEEPALIVE_BYTE 0xff        /* RFC 3948 2.3 */
 
-static uint64_t last_tick, next_keepalive;
+#define TICK_MS 1000
+
+static uint64_t next_keepalive;
 
 static void send_keepalive(struct sn_sa *sa)
 {
@@ -103,18 +108,31 @@ static void reap_hard(uint64_t now_s)
 
 void sn_ipsec_timers(uint64_t now_s)
 {
-	if (!sn_ipsec.up || now_s == last_tick)
+	if (!sn_ipsec.up)
 		return;
-	last_tick = now_s;
 	reap_hard(now_s);
 	if (now_s >= next_keepalive) {
 		if (next_keepalive)
 			sn_sad_foreach(sn_ipsec.sad, keepalive_one, NULL);
 		next_keepalive = now_s + SN_NATT_KEEPALIVE_S;
 	}
+	sn_sockpol_tick(now_s, SN_SOCKPOL_TIMEOUT_S);
 }
 
-void sn_ipsec_timers_reset(void)
+static void tick(void *arg)
 {
-	last_tick = next_keepalive = 0;
+	(void)arg;
+	sn_ipsec_timers(sn_ipsec_now_s());
+	sys_timeout(TICK_MS, tick, NULL);
+}
+
+void sn_ipsec_timers_start(void)
+{
+	next_keepalive = 0;
+	sys_timeout(TICK_MS, tick, NULL);
+}
+
+void sn_ipsec_timers_stop(void)
+{
+	sys_untimeout(tick, NULL);
 }
