@@ -225,6 +225,20 @@ static void udp_header(const struct out_ctx *c, struct pbuf *q, size_t hl, size_
 	}
 }
 
+/* The new packet, total bytes, with the protected payload copied in at
+ * offset at: a drop counter, or -1. */
+static int alloc_with_payload(struct out_ctx *c, size_t total, size_t at, size_t plen)
+{
+	if (total > 0xffff)
+		return SN_IC_DROP_TOOBIG;
+	c->q = pbuf_alloc(PBUF_IP, (u16_t)total, PBUF_RAM);
+	if (!c->q)
+		return SN_IC_DROP_NOMEM;
+	pbuf_copy_partial(c->p, (uint8_t *)c->q->payload + at, (u16_t)plen,
+			  (u16_t)payload_off(c));
+	return -1;
+}
+
 static int build_esp(struct out_ctx *c)
 {
 	struct sn_crypto *cr = c->sa->crypto;
@@ -232,16 +246,11 @@ static int build_esp(struct out_ctx *c)
 	size_t plen = c->pi.ip_len - payload_off(c);
 	size_t total = hl + udp + sn_esp_hdr_len(cr) + plen + sn_esp_trailer_len(cr, plen);
 	uint8_t *o;
-	int esp;
+	int esp, why = alloc_with_payload(c, total, hl + udp + sn_esp_hdr_len(cr), plen);
 
-	if (total > 0xffff)
-		return SN_IC_DROP_TOOBIG;
-	c->q = pbuf_alloc(PBUF_IP, (u16_t)total, PBUF_RAM);
-	if (!c->q)
-		return SN_IC_DROP_NOMEM;
+	if (why >= 0)
+		return why;
 	o = c->q->payload;
-	pbuf_copy_partial(c->p, o + hl + udp + sn_esp_hdr_len(cr), (u16_t)plen,
-			  (u16_t)payload_off(c));
 	esp = sn_esp_seal(cr, c->sa->conf.spi, c->seq, c->sa->conf.flags & SN_SA_F_ESN,
 			  payload_nh(c), o + hl + udp, total - hl - udp, plen);
 	if (esp < 0)
@@ -262,14 +271,11 @@ static int build_ah(struct out_ctx *c)
 	size_t hl = header_len(c), ah = sn_ah_len(cr, family);
 	size_t plen = c->pi.ip_len - payload_off(c), total = hl + ah + plen;
 	uint8_t *o;
+	int why = alloc_with_payload(c, total, hl + ah, plen);
 
-	if (total > 0xffff)
-		return SN_IC_DROP_TOOBIG;
-	c->q = pbuf_alloc(PBUF_IP, (u16_t)total, PBUF_RAM);
-	if (!c->q)
-		return SN_IC_DROP_NOMEM;
+	if (why >= 0)
+		return why;
 	o = c->q->payload;
-	pbuf_copy_partial(c->p, o + hl + ah, (u16_t)plen, (u16_t)payload_off(c));
 	write_header(c, o, total, SN_IPPROTO_AH);
 	/* The header checksum written above stays valid: AH fills only its
 	 * own header (the checksum is a mutable field for the ICV). */
@@ -538,11 +544,10 @@ unsigned sn_ipsec_overhead_for(const struct sn_flow *flow)
 	if (!pol || pol->conf.action != SN_POL_PROTECT)
 		return 0;
 	if (pol->owner) {
-		struct sn_sa *s2 = NULL;
 		struct sn_ip peer;
 
 		sn_flow_ip(flow, false, &peer);
-		sn_sockpol_resolve(pol->owner, &peer, flow->dport, &sa, &s2);
+		sn_sockpol_resolve(pol->owner, &peer, flow->dport, &sa, NULL);
 	} else {
 		sa = policy_sa(pol, flow);
 	}

@@ -562,6 +562,8 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 
 	*out = skip ? sn_ipsec_global_out_sa(&sp->sf, peer, port)
 		    : out_sa_for(sp, peer, port, &mismatch);
+	if (!in)
+		return;
 	*in = sp->sf.remote_any ? NULL : sn_sad_get(sn_ipsec.sad, sp->in_sa);
 	if (*in && sn_life_hard(&(*in)->life, sn_ipsec_now_s()))
 		*in = NULL;

@@ -160,7 +160,7 @@ int sn_sockpol_input_sa(struct sn_sockpol *sp, const struct sn_flow *f, struct s
 int sn_sockpol_input_clear(struct sn_sockpol *sp, const struct sn_flow *f);
 
 /* The SAs protecting traffic with peer (remote address; port for names):
- * out and in, either may be NULL. */
+ * *out and *in get them or NULL; in NULL: the outbound one only. */
 void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_t port,
 			struct sn_sa **out, struct sn_sa **in);
 
