@@ -337,7 +337,8 @@ void h_learn_peer6(void)
 
 /* ---- Sockets ------------------------------------------------------------------- */
 
-socklen_t h_addr(int family, uint16_t port, struct sockaddr_storage *ss)
+static socklen_t addr_of(int family, const char *v4, const char *v6, uint16_t port,
+			 struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
@@ -345,15 +346,25 @@ socklen_t h_addr(int family, uint16_t port, struct sockaddr_storage *ss)
 
 		in->sin_family = AF_INET;
 		in->sin_port = htons(port);
-		in->sin_addr.s_addr = h_ip4(H_IP4_US);
+		in->sin_addr.s_addr = h_ip4(v4);
 		return sizeof(*in);
 	}
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
 	in6->sin6_family = AF_INET6;
 	in6->sin6_port = htons(port);
-	h_ip6(H_IP6_US, in6->sin6_addr.s6_addr);
+	h_ip6(v6, in6->sin6_addr.s6_addr);
 	return sizeof(*in6);
+}
+
+socklen_t h_addr(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	return addr_of(family, H_IP4_US, H_IP6_US, port, ss);
+}
+
+socklen_t h_peer_addr(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	return addr_of(family, H_IP4_PEER, H_IP6_PEER, port, ss);
 }
 
 int h_listen(int family, uint16_t port)

@@ -80,6 +80,8 @@ void h_learn_peer6(void);
 /* sockaddr for one of our addresses (family AF_INET: H_IP4_US, else
  * H_IP6_US) and port; returns its length. */
 socklen_t h_addr(int family, uint16_t port, struct sockaddr_storage *ss);
+/* The same for the peer's address (H_IP4_PEER / H_IP6_PEER). */
+socklen_t h_peer_addr(int family, uint16_t port, struct sockaddr_storage *ss);
 
 /* A non-blocking listener on our address and port. -1 on failure. */
 int h_listen(int family, uint16_t port);

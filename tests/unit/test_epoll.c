@@ -15,16 +15,9 @@
 
 #include "sealnet/sealnet.h"
 #include "harness.h"
+#include "checks.h"
 
 TestSuite(epoll, .init = h_stack_start, .fini = h_stack_stop_checked, .timeout = 60);
-
-#define ERRNO_IS(call, e) do {                                                      \
-	errno = 0;                                                                  \
-	long rc_ = (long)(call);                                                    \
-	cr_expect_eq(rc_, -1, "%s: returned %ld, expected -1/%s", #call, rc_, #e);   \
-	cr_expect_eq(errno, e, "%s: errno %d (%s), expected %s", #call, errno,       \
-		     strerror(errno), #e);                                          \
-} while (0)
 
 static struct sn_epoll_event ev_of(uint32_t events, uint64_t data)
 {

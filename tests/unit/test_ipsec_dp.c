@@ -408,25 +408,6 @@ static int udp_sock(int fam, uint16_t port)
 	return fd;
 }
 
-static socklen_t peer_sa(int fam, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (fam == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		in->sin_addr.s_addr = h_ip4(H_IP4_PEER);
-		return sizeof(*in);
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons(port);
-	h_ip6(H_IP6_PEER, in6->sin6_addr.s6_addr);
-	return sizeof(*in6);
-}
-
 /* A datagram waiting on fd, or -1. */
 static long sock_take(int fd, void *buf, size_t cap, struct sockaddr_storage *from)
 {
@@ -440,7 +421,7 @@ static bool from_peer(int fam, const struct sockaddr_storage *ss, uint16_t port)
 {
 	struct sockaddr_storage want;
 
-	peer_sa(fam, port, &want);
+	h_peer_addr(fam, port, &want);
 	if (ss->ss_family != fam)
 		return false;
 	if (fam == AF_INET) {
@@ -712,7 +693,7 @@ static void exchange(struct peer *p)
 			fail("drop counter %s moved on a good packet", sn_ic_descs[i].name);
 	h_tx_clear();
 	cr_assert_eq(sn_sendto(fd, rep, sizeof(rep), 0, (struct sockaddr *)&to,
-			       peer_sa(fam, PEER_PORT, &to)), (ssize_t)sizeof(rep));
+			       h_peer_addr(fam, PEER_PORT, &to)), (ssize_t)sizeof(rep));
 	h_poll(4);
 	check_reply(p, rep, sizeof(rep));
 	snap(&s0);
@@ -1298,7 +1279,7 @@ static void send_to_peer(int fd, int fam, uint16_t port, const void *d, size_t l
 	struct sockaddr_storage to;
 
 	cr_assert_eq(sn_sendto(fd, d, len, 0, (struct sockaddr *)&to,
-			       peer_sa(fam, port, &to)), (ssize_t)len);
+			       h_peer_addr(fam, port, &to)), (ssize_t)len);
 	h_poll(4);
 }
 
@@ -1533,7 +1514,7 @@ Test(ipsec_dp, tcp_mss_fits_mtu_after_esp)
 		cr_assert_geq(fd, 0);
 		errno = 0;
 		cr_assert_eq(sn_connect(fd, (struct sockaddr *)&to,
-					peer_sa(AF_INET, TCP_PEER_PORT, &to)), -1);
+					h_peer_addr(AF_INET, TCP_PEER_PORT, &to)), -1);
 		cr_assert_eq(errno, EINPROGRESS);
 		h_poll(4);
 		t = tcp_to_peer(&P, f, &sl, &fl);
@@ -1864,7 +1845,7 @@ Test(ipsec_dp, esn_wrap_both_ways)
 
 		h_tx_clear();
 		cr_assert_eq(sn_sendto(P.fd4, rep, sizeof(rep), 0, (struct sockaddr *)&to,
-				       peer_sa(AF_INET, PEER_PORT, &to)), (ssize_t)sizeof(rep));
+				       h_peer_addr(AF_INET, PEER_PORT, &to)), (ssize_t)sizeof(rep));
 		h_poll(4);
 		n = tx_take(AF_INET, SN_IPPROTO_ESP, b);
 		cr_assert_gt(n, 0, "no ESP for seq 0x%llx", (unsigned long long)want);

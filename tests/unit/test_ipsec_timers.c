@@ -100,8 +100,7 @@ Test(ipsec_timers, nat_keepalive_every_20s_for_used_outbound_encap_sa)
 	/* One protected datagram makes the SA an outbound one in use. */
 	fd = sn_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	cr_assert_geq(fd, 0);
-	len = h_addr(AF_INET, 9, &ss);
-	((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(0x0a000002);
+	len = h_peer_addr(AF_INET, 9, &ss);
 	cr_assert_eq(sn_sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len), 1);
 	h_poll(4);
 	h_tx_clear();

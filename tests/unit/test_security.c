@@ -36,6 +36,7 @@
 #include "sealnet/sealnet.h"   /* before lwIP: <netinet/tcp.h> names TCP_MSS too */
 #include "sealnet/security.h"
 #include "harness.h"
+#include "checks.h"
 #include "sn_api.h"
 #include "sn_ipsec_api.h"
 #include "ipsec_dp.h"
@@ -52,21 +53,6 @@
 
 /* Room for a settings or target structure and its strings. */
 #define BUF_MAX 2048
-
-#define ERRNO_IS(call, e) do {                                                      \
-	errno = 0;                                                                  \
-	long rc_ = (long)(call);                                                    \
-	cr_expect_eq(rc_, -1, "%s: returned %ld, expected -1/%s", #call, rc_, #e);   \
-	cr_expect_eq(errno, e, "%s: errno %d (%s), expected %s", #call, errno,       \
-		     strerror(errno), #e);                                          \
-} while (0)
-
-#define OK(call) do {                                                               \
-	errno = 0;                                                                  \
-	long rc_ = (long)(call);                                                    \
-	cr_assert_eq(rc_, 0, "%s: returned %ld, errno %s", #call, rc_,               \
-		     strerror(errno));                                              \
-} while (0)
 
 static void start(void)
 {
@@ -118,26 +104,6 @@ static void close_ok(int fd)
 static struct sockaddr *sa(struct sockaddr_storage *ss)
 {
 	return (struct sockaddr *)ss;
-}
-
-/* The peer's address (H_IP4_PEER / H_IP6_PEER) and port. */
-static socklen_t peer_addr(int family, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		in->sin_addr.s_addr = h_ip4(H_IP4_PEER);
-		return sizeof(*in);
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons(port);
-	h_ip6(H_IP6_PEER, in6->sin6_addr.s6_addr);
-	return sizeof(*in6);
 }
 
 static void secure_flags(int fd, uint32_t flags)
@@ -252,7 +218,7 @@ static struct sn_policy_key add_ok(const struct sn_security_policy *p)
 static void connect_peer(int fd, uint16_t port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = peer_addr(AF_INET, port, &ss);
+	socklen_t len = h_peer_addr(AF_INET, port, &ss);
 
 	ERRNO_IS(sn_connect(fd, sa(&ss), len), EINPROGRESS);
 }
@@ -270,7 +236,7 @@ static void tmpl_for(struct sn_socket_security_query_template *t, int family, ui
 {
 	memset(t, 0, sizeof(*t));
 	t->protocol = SN_SECURITY_PROTOCOL_IPSEC;
-	peer_addr(family, port, &t->peer);
+	h_peer_addr(family, port, &t->peer);
 }
 
 /* ---- 1a. sn_set_socket_security --------------------------------------------------- */
@@ -303,7 +269,7 @@ Test(sec, set_security_null_settings_then_second_call)
 Test(sec, set_security_when)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = peer_addr(AF_INET, 7000, &ss);
+	socklen_t len = h_peer_addr(AF_INET, 7000, &ss);
 	int tb = sock(AF_INET, SOCK_STREAM), tc = sock(AF_INET, SOCK_STREAM);
 	int ub = sock(AF_INET, SOCK_DGRAM), uc = sock(AF_INET, SOCK_DGRAM);
 	int us = sock(AF_INET, SOCK_DGRAM), l = h_listen(AF_INET, 7001);
@@ -775,16 +741,16 @@ Test(sec, target_name_table_full_replace_delete)
 	OK(sn_set_socket_peer_target_name(u, tn, target(b, AF_INET, H_IP4_PEER, 1003,
 							"other.example")));
 	/* Delete: by address and port as set. */
-	alen = peer_addr(AF_INET, 1003, &ss);
+	alen = h_peer_addr(AF_INET, 1003, &ss);
 	ERRNO_IS(sn_delete_socket_peer_target_name(u, NULL, alen), EFAULT);
 	ERRNO_IS(sn_delete_socket_peer_target_name(u, sa(&ss), alen - 1), EINVAL);
 	ERRNO_IS(sn_delete_socket_peer_target_name(-1, sa(&ss), alen), EBADF);
 	ERRNO_IS(sn_delete_socket_peer_target_name(plain, sa(&ss), alen), EINVAL);
 	OK(sn_delete_socket_peer_target_name(u, sa(&ss), alen));
 	ERRNO_IS(sn_delete_socket_peer_target_name(u, sa(&ss), alen), ENOENT);
-	alen = peer_addr(AF_INET6, 1004, &ss);
+	alen = h_peer_addr(AF_INET6, 1004, &ss);
 	ERRNO_IS(sn_delete_socket_peer_target_name(u, sa(&ss), alen), EINVAL);
-	alen = peer_addr(AF_INET, 2000, &ss);
+	alen = h_peer_addr(AF_INET, 2000, &ss);
 	ERRNO_IS(sn_delete_socket_peer_target_name(u, sa(&ss), alen), ENOENT);
 	/* The slot it freed takes a new peer, then the table is full again. */
 	OK(sn_set_socket_peer_target_name(u, tn, target(b, AF_INET, H_IP4_PEER, 2000, PEER_ID)));
@@ -800,7 +766,7 @@ Test(sec, target_name_replace_keeps_one_entry)
 	_Alignas(16) uint8_t b[BUF_MAX];
 	struct sn_socket_peer_target_name *tn = (void *)b;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 53, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 53, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM);
 
 	secure(u);
@@ -885,7 +851,7 @@ Test(sec, query_without_security)
 Test(sec, impersonate_errors)
 {
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM), plain = sock(AF_INET, SOCK_DGRAM);
 	int t = sock(AF_INET, SOCK_STREAM), tplain = sock(AF_INET, SOCK_STREAM);
 	int ep = sn_epoll_create(1);
@@ -1039,7 +1005,7 @@ Test(sec, udp_no_sa_is_refused_and_silent)
 	struct sn_socket_security_query_info info;
 	struct sn_socket_security_query_template tm;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM);
 
 	secure(u);
@@ -1066,7 +1032,7 @@ Test(sec, udp_allow_insecure_sends_clear)
 	struct sn_socket_security_query_info info;
 	struct sn_socket_security_query_template tm;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	uint64_t clear0 = h_stat("ipsec.clear_out_allowed");
 	int u = sock(AF_INET, SOCK_DGRAM);
 	size_t n;
@@ -1132,7 +1098,7 @@ Test(sec, tcp_connect_no_sa_refused_no_syn)
 {
 	struct sn_socket_security_query_info info;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 7040, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 7040, &ss);
 	int t = sock(AF_INET, SOCK_STREAM), err;
 
 	secure(t);
@@ -1153,7 +1119,7 @@ Test(sec, tcp_connect_no_sa_refused_no_syn)
 Test(sec, tcp6_connect_no_sa_refused)
 {
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET6, 7041, &ss);
+	socklen_t alen = h_peer_addr(AF_INET6, 7041, &ss);
 	int t = sock(AF_INET6, SOCK_STREAM), err;
 	uint8_t f[H_FRAME_MAX];
 	unsigned tcp = 0;
@@ -1305,7 +1271,7 @@ Test(sec, udp_esp_sa_selected_by_socket_policy)
 	struct sn_socket_security_query_info info;
 	struct sn_socket_security_query_template tm;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM), plain = sock(AF_INET, SOCK_DGRAM);
 	size_t n;
 
@@ -1365,7 +1331,7 @@ Test(sec, udp_esp_target_name_checked)
 	_Alignas(16) uint8_t b[BUF_MAX];
 	struct sn_socket_peer_target_name *tn = (void *)b;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int good = sock(AF_INET, SOCK_DGRAM), bad = sock(AF_INET, SOCK_DGRAM);
 
 	install_gcm_pair("peer-id " PEER_ID);
@@ -1394,7 +1360,7 @@ Test(sec, udp_guarantee_encryption_refuses_esp_null)
 	struct sn_socket_security_query_info info;
 	struct sn_socket_security_query_template tm;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM), weak = sock(AF_INET, SOCK_DGRAM);
 	char l[512];
 
@@ -1434,7 +1400,7 @@ Test(sec, udp_ah_from_custom_policy)
 	struct sn_socket_security_query_info info;
 	struct sn_socket_security_query_template tm;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM);
 	size_t len;
 
@@ -1522,7 +1488,7 @@ Test(sec, udp_send_held_until_sa_installed)
 {
 	uint8_t f[H_FRAME_MAX];
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM);
 	size_t n;
 
@@ -1942,7 +1908,7 @@ Test(sec, two_sockets_same_peer_different_sas)
 	struct sn_socket_security_query_info qa, qb;
 	struct sn_socket_security_query_template tm;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int a = sock(AF_INET, SOCK_DGRAM), u = sock(AF_INET, SOCK_DGRAM);
 	size_t len;
 
@@ -2018,7 +1984,7 @@ Test(sec, skip_filter_instantiation_leaves_it_to_configured_policies)
 	_Alignas(16) uint8_t b[BUF_MAX];
 	struct sn_socket_security_settings_ipsec *st = (void *)b;
 	struct sockaddr_storage ss;
-	socklen_t alen = peer_addr(AF_INET, 6000, &ss);
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
 	int u = sock(AF_INET, SOCK_DGRAM);
 	size_t len = ipsec_settings(b, "", "", "");
 

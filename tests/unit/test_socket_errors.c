@@ -12,16 +12,9 @@
 #include "sealnet/sealnet.h"
 #include "sealnet/security.h"
 #include "harness.h"
+#include "checks.h"
 
 TestSuite(sock, .init = h_stack_start, .fini = h_stack_stop_checked, .timeout = 60);
-
-#define ERRNO_IS(call, e) do {                                                      \
-	errno = 0;                                                                  \
-	long rc_ = (long)(call);                                                    \
-	cr_expect_eq(rc_, -1, "%s: returned %ld, expected -1/%s", #call, rc_, #e);   \
-	cr_expect_eq(errno, e, "%s: errno %d (%s), expected %s", #call, errno,       \
-		     strerror(errno), #e);                                          \
-} while (0)
 
 static int tcp4(void)
 {
