@@ -55,36 +55,18 @@ static void flow_of(struct sn_sock *s, struct sn_sock_flow *sf, const ip_addr_t 
 	}
 }
 
-/* A sockaddr of the socket's family: address and port. */
+/* A sockaddr of the socket's family: address and port (the socket
+ * layer's conversion; any failure is a bad argument here). */
 static int peer_from_sockaddr(const struct sn_sock *s, const struct sockaddr *sa, size_t len,
 			      struct sn_ip *ip, uint16_t *port)
 {
-	memset(ip, 0, sizeof(*ip));
-	if (s->family == AF_INET && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const void *)sa;
+	ip_addr_t a;
 
-		ip->family = AF_INET;
-		memcpy(ip->addr, &in->sin_addr, 4);
-		*port = ntohs(in->sin_port);
-		return 0;
-	}
-	if (s->family == AF_INET6 && sa->sa_family == AF_INET6 &&
-	    len >= sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		ip->family = AF_INET6;
-		memcpy(ip->addr, &in6->sin6_addr, 16);
-		*port = ntohs(in6->sin6_port);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static bool ip_is_zero(const struct sn_ip *ip)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(ip->addr, zero, 16) == 0;
+	if (len > sizeof(struct sockaddr_storage) ||
+	    sn_sockaddr_to_ip(s, sa, (socklen_t)len, &a, port))
+		return -EINVAL;
+	ip_from_lwip(&a, ip);
+	return 0;
 }
 
 static struct sn_sockpol *tcp_sp(const struct tcp_pcb *pcb)
@@ -482,7 +464,7 @@ int sn_set_socket_peer_target_name(int fd, const struct sn_socket_peer_target_na
 	if (peer_from_sockaddr(s, (const struct sockaddr *)&target->peer, sizeof(target->peer),
 			       &t.addr, &t.port))
 		return sn_err(EINVAL);
-	if (s->kind == SN_FD_UDP && ip_is_zero(&t.addr) && t.port == 0)
+	if (s->kind == SN_FD_UDP && sn_ip_is_any(&t.addr) && t.port == 0)
 		return sn_err(EINVAL);
 	t.len = (uint16_t)target->name_len;
 	memcpy(t.name, target->name, t.len);

@@ -53,7 +53,7 @@ void sn_sec_conf_put(struct sn_sec_conf *c)
 	free(c);
 }
 
-static bool addr_is_any(const struct sn_ip *ip)
+bool sn_ip_is_any(const struct sn_ip *ip)
 {
 	static const uint8_t zero[16];
 
@@ -62,9 +62,9 @@ static bool addr_is_any(const struct sn_ip *ip)
 
 static bool target_same(const struct sn_target *t, const struct sn_ip *addr, uint16_t port)
 {
-	if (t->port != port || addr_is_any(&t->addr) != addr_is_any(addr))
+	if (t->port != port || sn_ip_is_any(&t->addr) != sn_ip_is_any(addr))
 		return false;
-	return addr_is_any(addr) || sn_ip_equal(&t->addr, addr);
+	return sn_ip_is_any(addr) || sn_ip_equal(&t->addr, addr);
 }
 
 int sn_sec_name_set(struct sn_sec_conf *c, const struct sn_target *t)
@@ -104,7 +104,7 @@ const struct sn_target *sn_sec_name_for(const struct sn_sec_conf *c, const struc
 
 	for (uint32_t i = 0; c && i < c->n_names; i++) {
 		const struct sn_target *t = &c->names[i];
-		bool any = addr_is_any(&t->addr);
+		bool any = sn_ip_is_any(&t->addr);
 		int score;
 
 		if ((!any && !sn_ip_equal(&t->addr, addr)) || (t->port && t->port != port))
@@ -184,7 +184,7 @@ void sn_sockpol_set_peer_error(const struct sn_ip *peer, int err)
 
 static void sel_end(struct sn_ip *dst, uint8_t *plen, const struct sn_ip *ip, uint8_t family)
 {
-	bool any = addr_is_any(ip);
+	bool any = sn_ip_is_any(ip);
 
 	memset(dst, 0, sizeof(*dst));
 	dst->family = family;
@@ -407,7 +407,7 @@ static void pick_init(struct pick *pk, const struct sn_sockpol *sp, const struct
 	pk->peer = *peer;
 	pk->port = port;
 	pk->inbound = inbound;
-	if (!addr_is_any(&sp->sf.local))
+	if (!sn_ip_is_any(&sp->sf.local))
 		pk->local = sp->sf.local;
 }
 

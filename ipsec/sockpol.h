@@ -104,6 +104,9 @@ struct sn_sockpol {
 	bool fail_pending;
 };
 
+/* Unset, or the unspecified address (0.0.0.0, ::): "any". */
+bool sn_ip_is_any(const struct sn_ip *ip);
+
 /* ---- Conf -------------------------------------------------------------- */
 
 /* A new conf (refs 1) or NULL. */

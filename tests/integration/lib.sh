@@ -443,3 +443,30 @@ wire_setup() {
 	done
 	tc -n "$WNS" filter show dev "$TA" ingress
 }
+
+# ---- IPsec keys and SAs ---------------------------------------------------------
+
+# hexkey N: N random bytes as 0x-hex, for `ip xfrm` key arguments.
+hexkey() { printf '0x%s' "$(head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+
+# alg_words NAME: the algorithm part of a state line, with fresh keys.
+alg_words() {
+	case $1 in
+	gcm128) printf "aead 'rfc4106(gcm(aes))' %s 128" "$(hexkey 20)" ;;
+	cbc128) printf "enc 'cbc(aes)' %s auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 16)" "$(hexkey 32)" ;;
+	cbc256) printf "enc 'cbc(aes)' %s auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 32)" "$(hexkey 32)" ;;
+	chacha) printf "aead 'rfc7539esp(chacha20,poly1305)' %s 128" "$(hexkey 36)" ;;
+	null) printf "enc 'ecb(cipher_null)' '' auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 32)" ;;
+	*) return 1 ;;
+	esac
+}
+
+# snctl_xfrm_file PID FILE: every line of FILE (ip xfrm grammar, shell
+# quotes) applied to the running program PID with `snctl xfrm`.
+snctl_xfrm_file() {
+	local pid=$1 line
+	while read -r line; do
+		eval "set -- $line"
+		"$SN_BIN/snctl" --pid "$pid" xfrm "$@" >/dev/null || return 1
+	done <"$2"
+}

@@ -34,17 +34,6 @@ A=198.51.100.1
 B=198.51.100.2
 SOCK="$RUNDIR/memif.sock"
 
-hexkey() { printf '0x%s' "$(head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
-
-# alg_words NAME: the algorithm part of a state line, fresh keys.
-alg_words() {
-	case $1 in
-	gcm128) printf "aead 'rfc4106(gcm(aes))' %s 128" "$(hexkey 20)" ;;
-	cbc256) printf "enc 'cbc(aes)' %s auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 32)" "$(hexkey 32)" ;;
-	chacha) printf "aead 'rfc7539esp(chacha20,poly1305)' %s 128" "$(hexkey 36)" ;;
-	esac
-}
-
 policies_a() {
 	echo "policy add src $A/32 dst $B/32 dir out tmpl src $A dst $B proto esp mode transport reqid 1"
 	echo "policy add src $B/32 dst $A/32 dir in tmpl src $B dst $A proto esp mode transport reqid 2"
@@ -65,13 +54,7 @@ new_pair() {
 }
 
 # install_on_a N: A learns run N's SAs at run time through snctl.
-install_on_a() {
-	local line
-	while read -r line; do
-		eval "set -- $line"
-		"$SN_BIN/snctl" --pid "$SPID" xfrm "$@" >/dev/null || return 1
-	done <"$WORK/sa-$1"
-}
+install_on_a() { snctl_xfrm_file "$SPID" "$WORK/sa-$1"; }
 
 stat_a() { "$SN_BIN/snctl" --pid "$SPID" stats | awk -v k="$1" '$1 == k {print $2}'; }
 

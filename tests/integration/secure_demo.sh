@@ -24,7 +24,6 @@ SPID=                     # the sn-perf server on A
 step() { printf '\n== %s\n' "$*"; }
 line() { printf '   %s\n' "$*"; }
 
-hexkey() { printf '0x%s' "$(head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 
 # keys: the same two GCM SAs for both, each side told who holds the keys.
 keys() {

@@ -78,18 +78,6 @@ SERVER_ID=server.example CLIENT_ID=client.example
 SECS=${SN_SHORT_SECONDS:-2}
 SPID=                     # the server running on A
 
-hexkey() { printf '0x%s' "$(head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
-
-# alg_words NAME: the algorithm part of a state line, fresh keys.
-alg_words() {
-	case $1 in
-	gcm128) printf "aead 'rfc4106(gcm(aes))' %s 128" "$(hexkey 20)" ;;
-	cbc128) printf "enc 'cbc(aes)' %s auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 16)" "$(hexkey 32)" ;;
-	cbc256) printf "enc 'cbc(aes)' %s auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 32)" "$(hexkey 32)" ;;
-	null) printf "enc 'ecb(cipher_null)' '' auth-trunc 'hmac(sha256)' %s 128" "$(hexkey 32)" ;;
-	esac
-}
-
 # new_pair N ALG [B_ID_AT_A]: SA pair N as A sees it ($WORK/pN.a: whoever
 # holds the keys is B_ID_AT_A, default client.example) and as B sees it
 # ($WORK/pN.b: server.example). Same keys on both sides.
@@ -109,13 +97,7 @@ conf() {
 }
 
 # install_on_a N: the running server ($SPID) learns pair N through snctl.
-install_on_a() {
-	local line
-	while read -r line; do
-		eval "set -- $line"
-		"$SN_BIN/snctl" --pid "$SPID" xfrm "$@" >/dev/null || return 1
-	done <"$WORK/p$1.a"
-}
+install_on_a() { snctl_xfrm_file "$SPID" "$WORK/p$1.a"; }
 
 stat_a() { "$SN_BIN/snctl" --pid "$SPID" stats | awk -v k="$1" '$1 == k {print $2}'; }
 
