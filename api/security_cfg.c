@@ -63,21 +63,19 @@ int sn_secure_socket(const struct sn_config *cfg, int fd, const struct sockaddr 
 		     socklen_t peer_len)
 {
 	struct sn_socket_security_settings st = { SN_SECURITY_PROTOCOL_DEFAULT, 0 };
-	struct sockaddr_storage ss;
-	struct sockaddr local;
+	struct sockaddr_storage ss, local;
 	socklen_t llen = sizeof(local);
 
 	if (!cfg || !cfg->secure)
 		return 0;
 	st.flags = cfg->secure_flags;
-	if (sn_set_socket_security(fd, &st, sizeof(st)))
+	if (sn_set_socket_security(fd, &st, sizeof(st)) ||
+	    sn_getsockname(fd, (struct sockaddr *)&local, &llen))
 		return -1;
 	(void)peer_len;
 	for (int i = 0; i < cfg->npeer_names; i++) {
-		int fam = name_sockaddr(&cfg->peer_names[i], &ss);
-
 		/* Names of the other family do not concern this socket. */
-		if (sn_getsockname(fd, &local, &llen) == 0 && fam != local.sa_family)
+		if (name_sockaddr(&cfg->peer_names[i], &ss) != local.ss_family)
 			continue;
 		if (peer && !same_addr(&ss, peer))
 			continue;
