@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 
+#include "sa_algs.h"
 #include "../../ipsec/crypto.h"
 
 static const enum sn_crypto_backend backends[] = { SN_CRYPTO_MB,
@@ -221,23 +222,6 @@ static void rand_bytes(uint8_t *p, size_t n, unsigned *seed)
 		p[i] = (uint8_t)(rand_r(seed) >> 7);
 }
 
-struct sa_alg {
-	const char *name;
-	enum sn_enc_alg enc;
-	size_t ekl;
-	enum sn_auth_alg auth;
-	size_t akl;
-};
-
-static const struct sa_alg sa_algs[] = {
-	{ "aes128-gcm", SN_ENC_AES_GCM, 20, SN_AUTH_NONE, 0 },
-	{ "aes256-gcm", SN_ENC_AES_GCM, 36, SN_AUTH_NONE, 0 },
-	{ "chacha20-poly1305", SN_ENC_CHACHA20_POLY1305, 36, SN_AUTH_NONE, 0 },
-	{ "aes128-cbc-sha1", SN_ENC_AES_CBC, 16, SN_AUTH_HMAC_SHA1_96, 20 },
-	{ "aes256-cbc-sha256", SN_ENC_AES_CBC, 32, SN_AUTH_HMAC_SHA256_128, 32 },
-	{ "null-sha1", SN_ENC_NULL, 0, SN_AUTH_HMAC_SHA1_96, 20 },
-	{ "null-sha256", SN_ENC_NULL, 0, SN_AUTH_HMAC_SHA256_128, 32 },
-};
 
 static void new_pair(const struct sa_alg *a, unsigned *seed,
 		     struct sn_crypto *c[NBE])
@@ -301,7 +285,7 @@ Test(crypto, backends_give_identical_bytes)
 {
 	unsigned seed = 4303;
 
-	for (size_t i = 0; i < sizeof(sa_algs) / sizeof(sa_algs[0]); i++) {
+	for (size_t i = 0; i < N_SA_ALGS; i++) {
 		struct sn_crypto *c[NBE];
 
 		for (int round = 0; round < 50; round++) {

@@ -12,6 +12,7 @@
 
 #include <criterion/criterion.h>
 
+#include "sa_algs.h"
 #include "../../ipsec/esp.h"
 
 static const enum sn_crypto_backend backends[] = { SN_CRYPTO_MB,
@@ -319,24 +320,7 @@ Test(esp, published_packets_every_backend)
 
 /* ---- Algorithms under attack ---------------------------------------------------- */
 
-struct sa_alg {
-	const char *name;
-	enum sn_enc_alg enc;
-	size_t ekl;
-	enum sn_auth_alg auth;
-	size_t akl;
-};
-
-static const struct sa_alg algs[] = {
-	{ "aes128-gcm", SN_ENC_AES_GCM, 20, SN_AUTH_NONE, 0 },
-	{ "aes256-gcm", SN_ENC_AES_GCM, 36, SN_AUTH_NONE, 0 },
-	{ "chacha20-poly1305", SN_ENC_CHACHA20_POLY1305, 36, SN_AUTH_NONE, 0 },
-	{ "aes128-cbc-sha1", SN_ENC_AES_CBC, 16, SN_AUTH_HMAC_SHA1_96, 20 },
-	{ "aes256-cbc-sha256", SN_ENC_AES_CBC, 32, SN_AUTH_HMAC_SHA256_128, 32 },
-	{ "null-sha1", SN_ENC_NULL, 0, SN_AUTH_HMAC_SHA1_96, 20 },
-	{ "null-sha256", SN_ENC_NULL, 0, SN_AUTH_HMAC_SHA256_128, 32 },
-};
-#define NALGS (sizeof(algs) / sizeof(algs[0]))
+#define NALGS N_SA_ALGS
 
 static struct sn_crypto *alg_new(const struct sa_alg *a,
 				 enum sn_crypto_backend be)
@@ -396,7 +380,7 @@ Test(esp, every_single_bit_flip_fails_to_open)
 {
 	for (size_t a = 0; a < NALGS; a++)
 		for (size_t be = 0; be < NBE; be++) {
-			struct sn_crypto *c = alg_new(&algs[a], backends[be]);
+			struct sn_crypto *c = alg_new(&sa_algs[a], backends[be]);
 
 			flips_fail(c, false);
 			flips_fail(c, true);
@@ -431,7 +415,7 @@ Test(esp, truncated_at_every_length)
 {
 	for (size_t a = 0; a < NALGS; a++)
 		for (size_t be = 0; be < NBE; be++) {
-			struct sn_crypto *c = alg_new(&algs[a], backends[be]);
+			struct sn_crypto *c = alg_new(&sa_algs[a], backends[be]);
 
 			truncations_fail(c);
 			sn_crypto_free(c);
@@ -443,7 +427,7 @@ Test(esp, truncated_at_every_length)
 Test(esp, misaligned_ciphertext_is_a_block_error)
 {
 	for (size_t a = 0; a < NALGS; a++) {
-		struct sn_crypto *c = alg_new(&algs[a], SN_CRYPTO_MB);
+		struct sn_crypto *c = alg_new(&sa_algs[a], SN_CRYPTO_MB);
 		uint8_t pkt[BUF];
 		int len = seal_one(c, 3, false, pkt, 40);
 		struct sn_esp_payload p;
@@ -451,7 +435,7 @@ Test(esp, misaligned_ciphertext_is_a_block_error)
 		for (size_t extra = 1; extra < c->block; extra++)
 			cr_assert_eq(sn_esp_open(c, 3, false, pkt, (size_t)len + extra,
 						 &p), SN_ESP_EBLOCK, "%s +%zu",
-				     algs[a].name, extra);
+				     sa_algs[a].name, extra);
 		sn_crypto_free(c);
 	}
 }
@@ -515,11 +499,11 @@ Test(esp, wrong_padding_is_a_padding_error)
 {
 	for (size_t a = 0; a < NALGS; a++)
 		for (size_t be = 0; be < NBE; be++) {
-			struct sn_crypto *c = alg_new(&algs[a], backends[be]);
+			struct sn_crypto *c = alg_new(&sa_algs[a], backends[be]);
 			uint8_t plain[32], pkt[BUF];
 			struct sn_esp_payload p;
 
-			bad_padding(c, algs[a].name);
+			bad_padding(c, sa_algs[a].name);
 			/* the same builder with right padding opens: 24 + 6 + 2 */
 			for (int i = 0; i < 32; i++)
 				plain[i] = (uint8_t)i;
@@ -569,7 +553,7 @@ Test(esp, round_trips_every_size_both_backends_esn_on_and_off)
 		struct sn_crypto *c[NBE];
 
 		for (size_t b = 0; b < NBE; b++)
-			c[b] = alg_new(&algs[a], backends[b]);
+			c[b] = alg_new(&sa_algs[a], backends[b]);
 		for (size_t n = 0; n <= 1500; n++) {
 			round_trip(c, n, false);
 			round_trip(c, n, true);
@@ -583,7 +567,7 @@ Test(esp, round_trips_every_size_both_backends_esn_on_and_off)
 Test(esp, ivs_on_the_datapath)
 {
 	for (size_t a = 0; a < NALGS; a++) {
-		struct sn_crypto *c = alg_new(&algs[a], SN_CRYPTO_MB);
+		struct sn_crypto *c = alg_new(&sa_algs[a], SN_CRYPTO_MB);
 		uint8_t p1[BUF], p2[BUF];
 		int l1 = sn_esp_seal(c, 7, 0x0102030405060708ull, true, 4, p1, BUF, 10);
 		int l2 = sn_esp_seal(c, 7, 0x0102030405060708ull, true, 4, p2, BUF, 10);
@@ -603,7 +587,7 @@ Test(esp, ivs_on_the_datapath)
 
 Test(esp, seal_checks_room_and_peek_checks_length)
 {
-	struct sn_crypto *c = alg_new(&algs[0], SN_CRYPTO_MB);
+	struct sn_crypto *c = alg_new(&sa_algs[0], SN_CRYPTO_MB);
 	uint8_t pkt[BUF];
 	uint32_t spi, seq;
 	size_t need = sn_esp_overhead(c, 100) + 100;
