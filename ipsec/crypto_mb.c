@@ -82,6 +82,7 @@ static void mb_chacha_seal(void *be, const uint8_t nonce[SN_AEAD_NONCE_LEN],
 	IMB_CHACHA20_POLY1305_ENC_UPDATE(s->mgr, s->chacha_key, &ctx, buf, buf,
 					 len);
 	IMB_CHACHA20_POLY1305_ENC_FINALIZE(s->mgr, &ctx, tag, SN_AEAD_TAG_LEN);
+	sn_crypto_wipe(&ctx, sizeof(ctx));      /* holds the Poly1305 key */
 }
 
 static int mb_chacha_open(void *be, const uint8_t nonce[SN_AEAD_NONCE_LEN],
