@@ -7,6 +7,7 @@
  *             -> ipsec_in.c: SA, replay, ICV, decrypt, selectors
  *             -> ip_input(inner) with the SA marked as current
  *             every cleartext packet: sn_ip_input_hook -> inbound SPD check
+ *             (TCP/UDP fragments: after reassembly, raw pcbs 6 and 17)
  *   outbound: lwIP IP output -> netif->output (wrapped here) -> SPD
  *             -> ipsec_out.c: ESP/AH, tunnel or transport, UDP encap,
  *                fragmentation -> lwIP's etharp_output / ethip6_output
@@ -48,6 +49,12 @@ struct sn_ipsec {
 	netif_output_ip6_fn out6;
 	struct raw_pcb *esp4, *esp6, *ah4, *ah6;
 	struct udp_pcb *natt4, *natt6;
+	/* TCP and UDP after IP reassembly (both families): the inbound SPD
+	 * check of datagrams that arrived in fragments (ipsec_in.c). */
+	struct raw_pcb *reass_tcp, *reass_udp;
+	/* The packet in lwIP's IP input is a TCP/UDP fragment whose policy
+	 * check waits for the reassembled datagram. */
+	bool clear_check_deferred;
 	/* Set while a decapsulated packet goes through lwIP again. */
 	struct sn_sa *cur_in_sa;
 	/* Set while our own output (encapsulated packets, fragments) goes

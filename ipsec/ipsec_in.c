@@ -417,34 +417,36 @@ static void natt_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 
 /* ---- Cleartext inbound policy ------------------------------------------------------ */
 
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
 static bool is_ipsec_transport(const struct sn_flow *f)
 {
 	return f->proto == SN_IPPROTO_ESP || f->proto == SN_IPPROTO_AH ||
-	       (f->proto == 17 && f->dport == SN_UDP_ENCAP_PORT);
+	       (f->proto == PROTO_UDP && f->dport == SN_UDP_ENCAP_PORT);
 }
 
-/* lwIP's IP input hook: a cleartext packet the inbound SPD wants
- * protected, or blocks, is dropped here (RFC 4301 5.2 step 3a). */
-int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
+static bool spd_in_active(void)
 {
-	struct sn_pkt_info pi;
+	return !sn_ipsec.cur_depth && sn_ipsec.spd && sn_spd_count(sn_ipsec.spd, SN_DIR_IN);
+}
+
+/* The inbound SPD on a cleartext packet (RFC 4301 5.2 step 3a): 0 to let
+ * lwIP deliver it, 1 when it was dropped (and freed). */
+static int clear_verdict(struct pbuf *p, const struct sn_pkt_info *pi)
+{
 	const struct sn_policy *pol;
 	int why;
 
-	if (sn_ipsec.cur_depth || !sn_ipsec.spd ||
-	    !sn_spd_count(sn_ipsec.spd, SN_DIR_IN))
+	if (is_ipsec_transport(&pi->flow))
 		return 0;
-	if (sn_pkt_parse(p, &pi))
-		return 0; /* lwIP checks and counts malformed headers */
-	if (is_ipsec_transport(&pi.flow))
-		return 0;
-	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &pi.flow);
+	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &pi->flow);
 	if (!pol || pol->conf.action == SN_POL_BYPASS)
 		return 0;
 	if (pol->conf.action == SN_POL_PROTECT && pol->conf.tmpl.optional)
 		return 0;
 	if (pol->owner) {
-		why = sn_sockpol_input_clear(pol->owner, &pi.flow);
+		why = sn_sockpol_input_clear(pol->owner, &pi->flow);
 		if (why < 0) {
 			sn_ipsec_count(SN_IC_CLEAR_IN_ALLOWED);
 			return 0;
@@ -457,6 +459,46 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 							  : SN_IC_DROP_POLICY);
 	pbuf_free(p);
 	return 1;
+}
+
+/*
+ * lwIP's IP input hook, before reassembly: a cleartext packet the inbound
+ * SPD wants protected, or blocks, is dropped here. A TCP or UDP fragment
+ * has no ports (RFC 4301 4.4.1.1: OPAQUE), so judged alone a datagram to
+ * a port a policy protects would pass once the peer fragments it, and ESP
+ * in UDP would be dropped as cleartext under a policy without ports: those
+ * wait for reassembled_recv(), which sees the whole datagram.
+ */
+int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
+{
+	struct sn_pkt_info pi;
+
+	sn_ipsec.clear_check_deferred = false;
+	if (!spd_in_active())
+		return 0;
+	if (sn_pkt_parse(p, &pi))
+		return 0; /* lwIP checks and counts malformed headers */
+	if (pi.fragment && (pi.flow.proto == PROTO_TCP || pi.flow.proto == PROTO_UDP)) {
+		sn_ipsec.clear_check_deferred = true;
+		return 0;
+	}
+	return clear_verdict(p, &pi);
+}
+
+/* Raw pcbs for TCP and UDP: lwIP offers every TCP/UDP packet to them after
+ * reassembly, before tcp_input/udp_input. Only a datagram the input hook
+ * saw as a fragment (in this same pass through IP input) is checked. */
+static u8_t reassembled_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
+			     const ip_addr_t *addr)
+{
+	struct sn_pkt_info pi;
+
+	if (!sn_ipsec.clear_check_deferred)
+		return 0;
+	sn_ipsec.clear_check_deferred = false;
+	if (!spd_in_active() || sn_pkt_parse(p, &pi))
+		return 0;
+	return (u8_t)clear_verdict(p, &pi);
 }
 
 /* ---- Attachment -------------------------------------------------------------------- */
@@ -495,7 +537,10 @@ int sn_ipsec_in_attach(void)
 	g->ah6 = raw_for(IPADDR_TYPE_V6, SN_IPPROTO_AH, ah_recv);
 	g->natt4 = natt_for(IPADDR_TYPE_V4);
 	g->natt6 = natt_for(IPADDR_TYPE_V6);
-	if (!g->esp4 || !g->esp6 || !g->ah4 || !g->ah6 || !g->natt4 || !g->natt6) {
+	g->reass_tcp = raw_for(IPADDR_TYPE_ANY, PROTO_TCP, reassembled_recv);
+	g->reass_udp = raw_for(IPADDR_TYPE_ANY, PROTO_UDP, reassembled_recv);
+	if (!g->esp4 || !g->esp6 || !g->ah4 || !g->ah6 || !g->natt4 || !g->natt6 ||
+	    !g->reass_tcp || !g->reass_udp) {
 		sn_ipsec_in_detach();
 		return -ENOBUFS;
 	}
@@ -507,9 +552,11 @@ int sn_ipsec_in_attach(void)
 void sn_ipsec_in_detach(void)
 {
 	struct sn_ipsec *g = &sn_ipsec;
-	struct raw_pcb **raws[] = { &g->esp4, &g->esp6, &g->ah4, &g->ah6 };
+	struct raw_pcb **raws[] = { &g->esp4, &g->esp6, &g->ah4, &g->ah6,
+				    &g->reass_tcp, &g->reass_udp };
 
 	sn_ip_input_hook = NULL;
+	g->clear_check_deferred = false;
 	sn_rx_done_hook = NULL;
 	while (g->rq_count) {
 		pbuf_free(g->rq[g->rq_head].p);

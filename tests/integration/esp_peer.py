@@ -11,7 +11,8 @@ kernel side of a TAP device, talking ESP/AH to sn-echo.
   esp_peer.py run --state STATE --iface IF    UDP (many sizes) and TCP through the SAs
   esp_peer.py attack --state STATE --iface IF --pid PID [--snctl PATH]
         bit flips, replays, old sequence numbers, unknown SPI, truncation, bad
-        padding, cleartext, selector mismatch, hard-expired SA: nothing delivered,
+        padding, cleartext (whole and in fragments), selector mismatch, hard-expired
+        SA: nothing delivered,
         and the named drop counter (COUNTERS below) moves by exactly the expected amount
   esp_peer.py pair --state STATE --out-a CONF --out-b CONF --uat FILE [--port P]
         two stacks (198.51.100.1 <-> .2), AES-128-GCM transport, UDP and TCP port P;
@@ -750,10 +751,6 @@ class Link:
 
 # ---- checks ------------------------------------------------------------------
 
-def p_outer_v6(st):
-    return st["case"]["outer"] == 6
-
-
 class Report:
     def __init__(self):
         self.failed = 0
@@ -789,6 +786,14 @@ def inner_ip(st, l4):
 def wire(st, sa, inner, seq):
     p = sa.seal(inner, seq)
     return udp_encap(p) if st["case"]["encap"] else p
+
+
+def fragments(p, size=1000):
+    """IP packet p cut as a link with a size-byte MTU would cut it."""
+    if p.version == 4:
+        return fragment(p, fragsize=size)
+    return fragment6(IPv6(src=p.src, dst=p.dst, hlim=p.hlim) / IPv6ExtHdrFragment(nh=p.nh) /
+                     Raw(raw(p.payload)), size)
 
 
 def max_udp_payload(st, sa):
@@ -845,22 +850,11 @@ def udp_checks(rep, st, link, tx, seq):
             rep.ok(r[1] <= MTU, f"UDP {n}-byte echo fits the MTU", f"{r[1]} bytes on the wire")
     # One datagram too big for one protected packet: the peer fragments the outer
     # packet; the stack must reassemble, and fragment its own reply (issue 3).
-    # KNOWN ISSUE (README, Status): with an IPv6 outer header the stack fails
-    # this one check (its ICV check of the reassembled packet fails here, while
-    # the same fragments pass in tests/unit/test_ipsec_dp.c); SN_IPSEC_KNOWN=skip
-    # reports it as SKIP instead of FAIL so the rest of the suite can gate CI.
-    if p_outer_v6(st) and os.environ.get("SN_IPSEC_KNOWN") == "skip":
-        print("SKIP UDP over-MTU datagram with an IPv6 outer header (known issue, see README)",
-              flush=True)
-        return got_all
     n = big + 200
     sport = random.randint(20000, 29999)
     payload = os.urandom(n)
     p = wire(st, tx, inner_ip(st, UDP(sport=sport, dport=st["port"]) / Raw(payload)), seq())
-    frags = fragment(p, fragsize=1000) if p.version == 4 else \
-        fragment6(IPv6(src=p.src, dst=p.dst, hlim=p.hlim) / IPv6ExtHdrFragment(nh=p.nh) /
-                  Raw(raw(p.payload)), 1000)
-    for fr in frags:
+    for fr in fragments(p):
         link.send(fr)
     r = link.wait(is_udp_echo(st, sport, payload), 2.0)
     rep.ok(r is not None, f"UDP {n}-byte payload (outer packet fragmented both ways) echoed",
@@ -1163,6 +1157,14 @@ def _attacks(rep, st, link, tx, ctr):
     link.send(inner)
     no_echo(rep, st, link, b"cleartext", "cleartext UDP to the protected port")
     expect_drops(rep, ctr, before, {"cleartext": 1}, "cleartext UDP to the protected port")
+    # The same datagram cut in fragments: they carry no ports, the policy names one;
+    # the stack must judge the reassembled datagram (once).
+    inner, sport, payload = _udp(st, "cleartext fragments", n=1600)
+    before = ctr.read()
+    for fr in fragments(inner):
+        link.send(fr)
+    no_echo(rep, st, link, b"cleartext fragments", "cleartext UDP to the protected port in fragments")
+    expect_drops(rep, ctr, before, {"cleartext": 1}, "cleartext UDP to the protected port in fragments")
 
     # 8. A valid SA carrying a packet outside its selectors (`sel ... dport P` in the
     # attack config; this is UDP to port P+1): decrypting correctly is not the same

@@ -181,6 +181,44 @@ int h_inject_trunc(const void *frame, size_t len, size_t visible)
 	return 0;
 }
 
+int h_inject_segs(const void *frame, size_t len, size_t seg, uint16_t headroom)
+{
+	const uint8_t *src = frame;
+	struct rte_mbuf *head = NULL, *tail = NULL, *m;
+	size_t off = 0, n;
+
+	if (rx_count == H_RXQ || !len)
+		return -1;
+	if (!seg)
+		seg = len;
+	for (; off < len; off += n, tail = m) {
+		n = len - off < seg ? len - off : seg;
+		m = rte_pktmbuf_alloc(h_pool);
+		if (!m)
+			goto fail;
+		m->data_off = head ? 0 : headroom;
+		if (m->data_off + n > m->buf_len) {
+			rte_pktmbuf_free(m);
+			goto fail;
+		}
+		memcpy(rte_pktmbuf_mtod(m, void *), src + off, n);
+		m->data_len = (uint16_t)n;
+		if (!head) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+		}
+		head->pkt_len += (uint32_t)n;
+	}
+	rxq[(rx_head + rx_count) % H_RXQ] = head;
+	rx_count++;
+	return 0;
+fail:
+	rte_pktmbuf_free(head);
+	return -1;
+}
+
 int h_inject(const void *frame, size_t len)
 {
 	return h_inject_trunc(frame, len, len);

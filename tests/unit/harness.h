@@ -56,6 +56,11 @@ void h_poll(int n);
  * what follows is stale data a length check must not trust. 0 or -1. */
 int h_inject(const void *frame, size_t len);
 int h_inject_trunc(const void *frame, size_t len, size_t visible);
+/* Queue a frame as a chain of mbufs of at most seg bytes each, the first
+ * with its data headroom bytes into its buffer, the others at offset 0:
+ * how net_tap's scattered receive lays out a frame larger than one mbuf
+ * (seg 0: one mbuf). 0 or -1. */
+int h_inject_segs(const void *frame, size_t len, size_t seg, uint16_t headroom);
 
 /* Captured TX frames, oldest first. h_tx_find takes the first frame of
  * ethertype (and IP protocol or ICMP type where >= 0: for ARP the opcode)
