@@ -39,6 +39,7 @@ struct in_ctx {
 	bool encap;             /* ESP arrived in UDP */
 	struct sn_sa *sa;
 	uint64_t seq;
+	uint64_t now;           /* seconds, read once per packet */
 };
 
 static void drop(struct in_ctx *c, enum sn_ic_id why)
@@ -107,7 +108,8 @@ static int find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
 		return SN_IC_DROP_UNKNOWN_SPI;
 	if (c->sa->conf.encap != c->encap)
 		return SN_IC_DROP_ENCAP;
-	if (sn_life_hard(&c->sa->life, sn_ipsec_now_s()))
+	c->now = sn_ipsec_now_s();
+	if (sn_life_hard(&c->sa->life, c->now))
 		return SN_IC_DROP_EXPIRED;
 	return -1;
 }
@@ -266,7 +268,7 @@ static int finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
 {
 	int why;
 
-	sn_life_used(&c->sa->life, sn_ipsec_now_s(), pl_len);
+	sn_life_used(&c->sa->life, c->now, pl_len);
 	if (nh == NH_NONE)
 		return SN_IC_DUMMY;
 	why = c->sa->conf.mode == SN_MODE_TUNNEL ? inner_tunnel(c, pl_off, pl_len, nh)
@@ -423,6 +425,22 @@ static bool is_ipsec_transport(const struct sn_flow *f)
 	       (f->proto == 17 && f->dport == SN_UDP_ENCAP_PORT);
 }
 
+/* ESP or AH right after the fixed header: no full parse needed to let
+ * it through (the rest of is_ipsec_transport() needs one). */
+static bool is_esp_or_ah(const struct pbuf *p)
+{
+	const uint8_t *ip = p->payload;
+	uint8_t proto;
+
+	if (p->len >= IP_HLEN && (ip[0] >> 4) == 4)
+		proto = ip[9];
+	else if (p->len >= IP6_HLEN && (ip[0] >> 4) == 6)
+		proto = ip[6];
+	else
+		return false;
+	return proto == SN_IPPROTO_ESP || proto == SN_IPPROTO_AH;
+}
+
 /* lwIP's IP input hook: a cleartext packet the inbound SPD wants
  * protected, or blocks, is dropped here (RFC 4301 5.2 step 3a). */
 int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
@@ -432,7 +450,7 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 	int why;
 
 	if (sn_ipsec.cur_depth || !sn_ipsec.spd ||
-	    !sn_spd_count(sn_ipsec.spd, SN_DIR_IN))
+	    !sn_spd_count(sn_ipsec.spd, SN_DIR_IN) || is_esp_or_ah(p))
 		return 0;
 	if (sn_pkt_parse(p, &pi))
 		return 0; /* lwIP checks and counts malformed headers */
