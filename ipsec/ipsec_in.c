@@ -39,6 +39,7 @@ struct in_ctx {
 	bool encap;             /* ESP arrived in UDP */
 	struct sn_sa *sa;
 	uint64_t seq;
+	uint64_t now;           /* seconds, read once per packet */
 };
 
 static void drop(struct in_ctx *c, enum sn_ic_id why)
@@ -107,7 +108,8 @@ static int find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
 		return SN_IC_DROP_UNKNOWN_SPI;
 	if (c->sa->conf.encap != c->encap)
 		return SN_IC_DROP_ENCAP;
-	if (sn_life_hard(&c->sa->life, sn_ipsec_now_s()))
+	c->now = sn_ipsec_now_s();
+	if (sn_life_hard(&c->sa->life, c->now))
 		return SN_IC_DROP_EXPIRED;
 	return -1;
 }
@@ -266,7 +268,7 @@ static int finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
 {
 	int why;
 
-	sn_life_used(&c->sa->life, sn_ipsec_now_s(), pl_len);
+	sn_life_used(&c->sa->life, c->now, pl_len);
 	if (nh == NH_NONE)
 		return SN_IC_DUMMY;
 	why = c->sa->conf.mode == SN_MODE_TUNNEL ? inner_tunnel(c, pl_off, pl_len, nh)
@@ -431,6 +433,22 @@ static bool spd_in_active(void)
 	return !sn_ipsec.cur_depth && sn_ipsec.spd && sn_spd_count(sn_ipsec.spd, SN_DIR_IN);
 }
 
+/* ESP or AH right after the fixed header: no full parse needed to let
+ * it through (the rest of is_ipsec_transport() needs one). */
+static bool is_esp_or_ah(const struct pbuf *p)
+{
+	const uint8_t *ip = p->payload;
+	uint8_t proto;
+
+	if (p->len >= IP_HLEN && (ip[0] >> 4) == 4)
+		proto = ip[9];
+	else if (p->len >= IP6_HLEN && (ip[0] >> 4) == 6)
+		proto = ip[6];
+	else
+		return false;
+	return proto == SN_IPPROTO_ESP || proto == SN_IPPROTO_AH;
+}
+
 /* The inbound SPD on a cleartext packet (RFC 4301 5.2 step 3a): 0 to let
  * lwIP deliver it, 1 when it was dropped (and freed). */
 static int clear_verdict(struct pbuf *p, const struct sn_pkt_info *pi)
@@ -474,7 +492,7 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 	struct sn_pkt_info pi;
 
 	sn_ipsec.clear_check_deferred = false;
-	if (!spd_in_active())
+	if (!spd_in_active() || is_esp_or_ah(p))
 		return 0;
 	if (sn_pkt_parse(p, &pi))
 		return 0; /* lwIP checks and counts malformed headers */

@@ -7,8 +7,11 @@
  * tunnel mode, optionally inside UDP (RFC 3948), fragments it when it no
  * longer fits the MTU, and hands it to lwIP's link output.
  *
- * One copy: the payload is copied once into the new packet and sealed in
- * place there.
+ * One copy: the payload is copied once into the new packet, an mbuf the
+ * port takes as it is (sn_netif_alloc_ip), and sealed in place there.
+ * (Encrypting out of place from the pbuf chain instead was measured: with
+ * intel-ipsec-mb 1.3, AES-GCM's init/update/finalize calls cost more than
+ * the copy they save.)
  */
 #include <errno.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include "sockpol.h"
 #include "esp.h"
 #include "ah.h"
+#include "sn_netif.h"
 
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -231,7 +235,7 @@ static int alloc_with_payload(struct out_ctx *c, size_t total, size_t at, size_t
 {
 	if (total > 0xffff)
 		return SN_IC_DROP_TOOBIG;
-	c->q = pbuf_alloc(PBUF_IP, (u16_t)total, PBUF_RAM);
+	c->q = sn_netif_alloc_ip((u16_t)total);
 	if (!c->q)
 		return SN_IC_DROP_NOMEM;
 	pbuf_copy_partial(c->p, (uint8_t *)c->q->payload + at, (u16_t)plen,
@@ -341,16 +345,17 @@ static int hold(struct sn_policy *pol, const struct out_ctx *c)
 
 static int protect(struct out_ctx *c)
 {
+	uint64_t now = sn_ipsec_now_s();
 	int why;
 
-	if (sn_life_hard(&c->sa->life, sn_ipsec_now_s()))
+	if (sn_life_hard(&c->sa->life, now))
 		return SN_IC_DROP_EXPIRED;
 	if (sn_sa_next_seq(c->sa, &c->seq))
 		return SN_IC_DROP_SEQ_OVERFLOW;
 	why = c->sa->conf.proto == SN_IPPROTO_ESP ? build_esp(c) : build_ah(c);
 	if (why >= 0)
 		return why;
-	sn_life_used(&c->sa->life, sn_ipsec_now_s(), c->pi.ip_len);
+	sn_life_used(&c->sa->life, now, c->pi.ip_len);
 	sn_sa_count(c->sa, SN_IC_OUT_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_OUT_BYTES, c->pi.ip_len);
 	send_protected(c->nif, c->q, c->sa, &c->pi.flow);

@@ -100,6 +100,13 @@ static err_t linkoutput(struct netif *nif, struct pbuf *p)
 	return ERR_OK;
 }
 
+struct pbuf *sn_netif_alloc_ip(u16_t len)
+{
+	struct pbuf *p = dev ? sn_pbuf_alloc_mbuf(dev->pool, len) : NULL;
+
+	return p ? p : pbuf_alloc(PBUF_IP, len, PBUF_RAM);
+}
+
 /* ---- Receive ------------------------------------------------------------ */
 
 /* Where the port verified checksums, tell lwIP (per frame: processing is

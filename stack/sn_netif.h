@@ -18,6 +18,12 @@ int sn_netif_rx(void);
 /* Hand queued frames to the port. */
 void sn_netif_flush(void);
 
+/* A buffer for an IP packet of len bytes the stack writes itself (ESP,
+ * AH), with lwIP's PBUF_IP header room: in an mbuf of the port's pool where
+ * it fits (the port then takes it without a copy), else from lwIP's heap.
+ * NULL when neither has room. */
+struct pbuf *sn_netif_alloc_ip(u16_t len);
+
 /* Frames queued and not yet taken by the port. */
 unsigned sn_netif_tx_pending(void);
 

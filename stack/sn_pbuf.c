@@ -10,6 +10,11 @@
  * DPDK memory (sn_mem.c), so each pbuf of a frame is attached to a
  * data-less mbuf as an external buffer, and the mbuf's release drops the
  * pbuf reference. Frames with any other memory are copied into one mbuf.
+ *
+ * Packets the stack builds itself byte by byte (ESP and AH, ipsec/) are
+ * written straight into an mbuf's data room through a pbuf of the same
+ * kind as on receive (sn_pbuf_alloc_mbuf): the port gets that mbuf, with
+ * no allocation from lwIP's heap and no external-buffer mbuf.
  */
 #include <string.h>
 
@@ -52,6 +57,43 @@ bool sn_pbuf_is_mbuf(const struct pbuf *p)
 
 	return (p->flags & PBUF_FLAG_IS_CUSTOM) &&
 	       pc->custom_free_function == rx_pbuf_free;
+}
+
+/* A pbuf made by sn_pbuf_alloc_mbuf(): the same release, told apart so
+ * that only these are handed to the port as they are. */
+static void tx_pbuf_free(struct pbuf *p)
+{
+	rte_pktmbuf_free_seg(priv_mbuf(p));
+}
+
+static bool is_tx_mbuf(const struct pbuf *p)
+{
+	const struct pbuf_custom *pc = (const struct pbuf_custom *)p;
+
+	return (p->flags & PBUF_FLAG_IS_CUSTOM) &&
+	       pc->custom_free_function == tx_pbuf_free;
+}
+
+struct pbuf *sn_pbuf_alloc_mbuf(struct rte_mempool *pool, uint16_t len)
+{
+	struct rte_mbuf *m;
+	struct pbuf_custom *pc;
+	struct pbuf *p;
+
+	if (!pool)
+		return NULL;
+	m = rte_pktmbuf_alloc(pool);
+	if (!m)
+		return NULL;
+	pc = &mbuf_priv(m)->rx;
+	pc->custom_free_function = tx_pbuf_free;
+	/* PBUF_RAM: header room in front is usable (pbuf_add_header checks
+	 * it against the struct, which lies before buf_addr); custom, so
+	 * lwIP never hands the memory to its heap. */
+	p = pbuf_alloced_custom(PBUF_IP, len, PBUF_RAM, pc, m->buf_addr, m->buf_len);
+	if (!p)
+		rte_pktmbuf_free(m);
+	return p;
 }
 
 static struct pbuf *seg_to_pbuf(struct rte_mbuf *seg)
@@ -169,10 +211,29 @@ static struct rte_mbuf *copy_frame(struct pbuf *p, struct rte_mempool *pool)
 	return m;
 }
 
+/* The mbuf under a one-piece sn_pbuf_alloc_mbuf() frame, with a reference
+ * of its own: lwIP still frees the pbuf (the other reference) when the
+ * caller is done with it. */
+static struct rte_mbuf *own_mbuf(struct pbuf *p)
+{
+	struct rte_mbuf *m = priv_mbuf(p);
+
+	m->data_off = (uint16_t)((char *)p->payload - (char *)m->buf_addr);
+	m->data_len = p->len;
+	m->pkt_len = p->len;
+	rte_mbuf_refcnt_update(m, 1);
+	return m;
+}
+
 struct rte_mbuf *sn_mbuf_from_pbuf(struct pbuf *p, const struct sn_netdev *dev,
 				   bool *zerocopy)
 {
 	struct rte_mbuf *m;
+
+	if (!p->next && is_tx_mbuf(p)) {
+		*zerocopy = true;
+		return own_mbuf(p);
+	}
 
 	if (dev->ext_pool && can_attach(p, dev->caps)) {
 		m = attach_chain(p, dev->ext_pool);

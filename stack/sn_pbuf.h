@@ -3,6 +3,7 @@
 #define SN_PBUF_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct pbuf;
 struct rte_mbuf;
@@ -14,6 +15,16 @@ struct pbuf *sn_pbuf_from_mbuf(struct rte_mbuf *m);
 
 /* True for a pbuf made by sn_pbuf_from_mbuf(). */
 bool sn_pbuf_is_mbuf(const struct pbuf *p);
+
+/*
+ * A pbuf of len bytes, with lwIP's PBUF_IP header room in front, whose
+ * memory is an mbuf from pool: for packets built in full by the stack
+ * (ESP, AH). sn_mbuf_from_pbuf() hands that mbuf to the port without a
+ * copy; freeing the pbuf frees the mbuf. NULL when pool is NULL, empty,
+ * or its mbufs are too small.
+ */
+struct rte_mempool;
+struct pbuf *sn_pbuf_alloc_mbuf(struct rte_mempool *pool, uint16_t len);
 
 /* An mbuf (chain) carrying frame p for dev: heap buffers attached without a
  * copy where the port allows (*zerocopy set), else one copy. NULL when no

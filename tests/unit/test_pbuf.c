@@ -371,3 +371,53 @@ Test(pbuf_malloc_heap, every_frame_is_copied)
 	rte_pktmbuf_free(m);
 	check_clean();
 }
+
+/* ---- Packets the stack writes itself (ESP, AH) ---------------------------------- */
+
+/* An mbuf-backed buffer takes headers in front like a PBUF_RAM one, is
+ * handed to the port as the very same mbuf (no extbuf, no copy), and goes
+ * back to its pool only when both lwIP and the port are done with it, in
+ * either order. */
+Test(pbuf, stack_built_frame_is_its_own_mbuf)
+{
+	for (int order = 0; order < 2; order++) {
+		struct pbuf *p = sn_pbuf_alloc_mbuf(h_pool, 1400);
+		struct rte_mbuf *m;
+		bool zc = false;
+
+		cr_assert(p);
+		cr_assert_eq(p->tot_len, 1400);
+		cr_assert(!sn_pbuf_is_mbuf(p), "not taken for a received frame");
+		memset(p->payload, 0x3c, 1400);
+		cr_assert_eq(pbuf_add_header(p, 14), 0, "no room for the Ethernet header");
+		pbuf_realloc(p, 1000);
+		cr_assert_eq(p->tot_len, 1000);
+		m = sn_mbuf_from_pbuf(p, &dev, &zc);
+		cr_assert(m);
+		cr_assert(zc);
+		cr_assert(!RTE_MBUF_HAS_EXTBUF(m));
+		cr_assert_eq(rte_pktmbuf_mtod(m, void *), p->payload);
+		cr_assert_eq(m->pkt_len, 1000);
+		cr_assert_eq(m->nb_segs, 1);
+		cr_assert_eq(rte_mbuf_refcnt_read(m), 2);
+		assert_same_bytes(m, p);
+		if (order == 0) {
+			pbuf_free(p);
+			cr_assert_eq(h_in_use(), 1, "mbuf freed under the port");
+			rte_pktmbuf_free(m);
+		} else {
+			rte_pktmbuf_free(m);
+			cr_assert_eq(h_in_use(), 1, "mbuf freed under lwIP");
+			pbuf_free(p);
+		}
+		check_clean();
+	}
+}
+
+/* Too big for an mbuf, or no pool: NULL (the caller uses lwIP's heap). */
+Test(pbuf, stack_built_frame_needs_a_pool_with_room)
+{
+	cr_assert_null(sn_pbuf_alloc_mbuf(NULL, 100));
+	cr_assert_null(sn_pbuf_alloc_mbuf(h_pool, 60000));
+	check_clean();
+}
