@@ -213,7 +213,9 @@ static struct rte_mbuf *copy_frame(struct pbuf *p, struct rte_mempool *pool)
 
 /* The mbuf under a one-piece sn_pbuf_alloc_mbuf() frame, with a reference
  * of its own: lwIP still frees the pbuf (the other reference) when the
- * caller is done with it. */
+ * caller is done with it. Ports therefore must not run with
+ * RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE (which assumes a reference count of 1;
+ * the external-buffer mbufs rule it out as well). */
 static struct rte_mbuf *own_mbuf(struct pbuf *p)
 {
 	struct rte_mbuf *m = priv_mbuf(p);
