@@ -9,6 +9,7 @@
 
 #include "lwip/pbuf.h"
 #include "lwip/inet_chksum.h"
+#include "lwip/prot/ip.h"
 #include "lwip/prot/ip4.h"
 #include "lwip/prot/ip6.h"
 #include "lwip/prot/udp.h"
@@ -19,8 +20,6 @@
 #define NH_ROUTING 43
 #define NH_FRAGMENT 44
 #define NH_DSTOPTS 60
-#define PROTO_TCP 6
-#define PROTO_UDP 17
 #define PROTO_SCTP 132
 
 static uint16_t be16(const uint8_t *p)
@@ -30,7 +29,7 @@ static uint16_t be16(const uint8_t *p)
 
 static bool has_ports(uint8_t proto)
 {
-	return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_SCTP;
+	return proto == IP_PROTO_TCP || proto == IP_PROTO_UDP || proto == PROTO_SCTP;
 }
 
 static void read_ports(const uint8_t *h, size_t have, size_t off,

@@ -419,13 +419,10 @@ static void natt_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 
 /* ---- Cleartext inbound policy ------------------------------------------------------ */
 
-#define PROTO_TCP 6
-#define PROTO_UDP 17
-
 static bool is_ipsec_transport(const struct sn_flow *f)
 {
 	return f->proto == SN_IPPROTO_ESP || f->proto == SN_IPPROTO_AH ||
-	       (f->proto == PROTO_UDP && f->dport == SN_UDP_ENCAP_PORT);
+	       (f->proto == IP_PROTO_UDP && f->dport == SN_UDP_ENCAP_PORT);
 }
 
 static bool spd_in_active(void)
@@ -496,7 +493,7 @@ int sn_ip_input_policy(struct pbuf *p, struct netif *inp)
 		return 0;
 	if (sn_pkt_parse(p, &pi))
 		return 0; /* lwIP checks and counts malformed headers */
-	if (pi.fragment && (pi.flow.proto == PROTO_TCP || pi.flow.proto == PROTO_UDP)) {
+	if (pi.fragment && (pi.flow.proto == IP_PROTO_TCP || pi.flow.proto == IP_PROTO_UDP)) {
 		sn_ipsec.clear_check_deferred = true;
 		return 0;
 	}
@@ -555,8 +552,8 @@ int sn_ipsec_in_attach(void)
 	g->ah6 = raw_for(IPADDR_TYPE_V6, SN_IPPROTO_AH, ah_recv);
 	g->natt4 = natt_for(IPADDR_TYPE_V4);
 	g->natt6 = natt_for(IPADDR_TYPE_V6);
-	g->reass_tcp = raw_for(IPADDR_TYPE_ANY, PROTO_TCP, reassembled_recv);
-	g->reass_udp = raw_for(IPADDR_TYPE_ANY, PROTO_UDP, reassembled_recv);
+	g->reass_tcp = raw_for(IPADDR_TYPE_ANY, IP_PROTO_TCP, reassembled_recv);
+	g->reass_udp = raw_for(IPADDR_TYPE_ANY, IP_PROTO_UDP, reassembled_recv);
 	if (!g->esp4 || !g->esp6 || !g->ah4 || !g->ah6 || !g->natt4 || !g->natt6 ||
 	    !g->reass_tcp || !g->reass_udp) {
 		sn_ipsec_in_detach();

@@ -33,7 +33,6 @@
 
 #define NH_IPV4 4
 #define NH_IPV6 41
-#define PROTO_UDP 17
 #define IP4_DF 0x4000
 #define OUTER_TTL 64
 /* Upper bound of what ESP-in-UDP in an IPv6 tunnel adds, for MSS sizing
@@ -223,7 +222,7 @@ static void udp_header(const struct out_ctx *c, struct pbuf *q, size_t hl, size_
 		ip6_addr_clear_zone(&s);
 		ip6_addr_clear_zone(&d);
 		pbuf_remove_header(q, (u16_t)hl);
-		ck = ip6_chksum_pseudo(q, PROTO_UDP, (u16_t)len, &s, &d);
+		ck = ip6_chksum_pseudo(q, IP_PROTO_UDP, (u16_t)len, &s, &d);
 		pbuf_add_header(q, (u16_t)hl);
 		memcpy(u + 6, &ck, 2);
 	}
@@ -261,7 +260,7 @@ static int build_esp(struct out_ctx *c)
 		return SN_IC_DROP_CRYPTO;
 	total = hl + udp + (size_t)esp;
 	pbuf_realloc(c->q, (u16_t)total);
-	write_header(c, o, total, udp ? PROTO_UDP : SN_IPPROTO_ESP);
+	write_header(c, o, total, udp ? IP_PROTO_UDP : SN_IPPROTO_ESP);
 	if (udp)
 		udp_header(c, c->q, hl, UDP_HLEN + (size_t)esp);
 	return -1;
@@ -498,7 +497,7 @@ err_t sn_ipsec_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
 	/* Neighbour discovery and MLD always go in the clear, or IPv6 could
 	 * not resolve the peer an SA protects traffic to. */
 	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi) ||
-	    pi.flow.proto == 58)
+	    pi.flow.proto == IP6_NEXTH_ICMP6)
 		return sn_ipsec.out6(nif, p, dst);
 	return output(nif, p, &pi);
 }

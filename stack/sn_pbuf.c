@@ -51,12 +51,18 @@ static void rx_pbuf_free(struct pbuf *p)
 	rte_pktmbuf_free_seg(priv_mbuf(p));
 }
 
+/* Which of our kinds of mbuf-backed pbuf p is: its release function, or
+ * NULL for any other pbuf. */
+static pbuf_free_custom_fn custom_free(const struct pbuf *p)
+{
+	if (!(p->flags & PBUF_FLAG_IS_CUSTOM))
+		return NULL;
+	return ((const struct pbuf_custom *)p)->custom_free_function;
+}
+
 bool sn_pbuf_is_mbuf(const struct pbuf *p)
 {
-	const struct pbuf_custom *pc = (const struct pbuf_custom *)p;
-
-	return (p->flags & PBUF_FLAG_IS_CUSTOM) &&
-	       pc->custom_free_function == rx_pbuf_free;
+	return custom_free(p) == rx_pbuf_free;
 }
 
 /* A pbuf made by sn_pbuf_alloc_mbuf(): the same release, told apart so
@@ -68,10 +74,7 @@ static void tx_pbuf_free(struct pbuf *p)
 
 static bool is_tx_mbuf(const struct pbuf *p)
 {
-	const struct pbuf_custom *pc = (const struct pbuf_custom *)p;
-
-	return (p->flags & PBUF_FLAG_IS_CUSTOM) &&
-	       pc->custom_free_function == tx_pbuf_free;
+	return custom_free(p) == tx_pbuf_free;
 }
 
 struct pbuf *sn_pbuf_alloc_mbuf(struct rte_mempool *pool, uint16_t len)

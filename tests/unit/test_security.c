@@ -239,6 +239,25 @@ static void tmpl_for(struct sn_socket_security_query_template *t, int family, ui
 	h_peer_addr(family, port, &t->peer);
 }
 
+/* What the query reports of the SA a socket uses: the flags given, and
+ * the transform's algorithms and SPIs. */
+struct want_sa {
+	uint32_t flags;
+	uint32_t transform, cipher, integrity;
+	uint32_t spi_out, spi_in;
+};
+
+static void expect_sa(const struct sn_socket_security_query_info *info,
+		      const struct want_sa *w)
+{
+	cr_expect_eq(info->flags & w->flags, w->flags, "flags 0x%x", info->flags);
+	cr_expect_eq(info->transform, w->transform, "transform %u", info->transform);
+	cr_expect_eq(info->cipher, w->cipher, "cipher %u", info->cipher);
+	cr_expect_eq(info->integrity, w->integrity, "integrity %u", info->integrity);
+	cr_expect_eq(info->spi_out, w->spi_out, "spi_out 0x%x", info->spi_out);
+	cr_expect_eq(info->spi_in, w->spi_in, "spi_in 0x%x", info->spi_in);
+}
+
 /* ---- 1a. sn_set_socket_security --------------------------------------------------- */
 
 Test(sec, set_security_descriptors)
@@ -1297,15 +1316,10 @@ Test(sec, udp_esp_sa_selected_by_socket_policy)
 	tmpl_for(&tm, AF_INET, 6000);
 	OK(query(u, &tm, &info));
 	cr_expect_eq(info.protocol, SN_SECURITY_PROTOCOL_IPSEC);
-	cr_expect_eq(info.flags & (SN_INFO_CONNECTION_SECURED | SN_INFO_CONNECTION_ENCRYPTED),
-		     SN_INFO_CONNECTION_SECURED | SN_INFO_CONNECTION_ENCRYPTED,
-		     "flags 0x%x", info.flags);
-	cr_expect_eq(info.transform, SN_TRANSFORM_ESP);
+	expect_sa(&info, &(struct want_sa){ SN_INFO_CONNECTION_SECURED | SN_INFO_CONNECTION_ENCRYPTED,
+					   SN_TRANSFORM_ESP, SN_CIPHER_AES_GCM_128,
+					   SN_INTEGRITY_NONE, SPI_OUT, SPI_IN });
 	cr_expect_eq(info.mode, SN_IPSEC_MODE_TRANSPORT);
-	cr_expect_eq(info.cipher, SN_CIPHER_AES_GCM_128, "cipher %u", info.cipher);
-	cr_expect_eq(info.integrity, SN_INTEGRITY_NONE);
-	cr_expect_eq(info.spi_out, SPI_OUT, "spi_out 0x%x", info.spi_out);
-	cr_expect_eq(info.spi_in, SPI_IN, "spi_in 0x%x", info.spi_in);
 	cr_expect_eq(info.udp_encap, 0u);
 	cr_expect_str_eq(info.peer_identity, PEER_ID);
 	/* Before the soft limits of the outbound SA, which carried one
@@ -1381,11 +1395,9 @@ Test(sec, udp_guarantee_encryption_refuses_esp_null)
 	tmpl_for(&tm, AF_INET, 6000);
 	OK(query(weak, &tm, &info));
 	cr_expect_eq(info.flags, SN_INFO_CONNECTION_SECURED, "flags 0x%x", info.flags);
-	cr_expect_eq(info.transform, SN_TRANSFORM_ESP);
-	cr_expect_eq(info.cipher, SN_CIPHER_NONE);
-	cr_expect_eq(info.integrity, SN_INTEGRITY_HMAC_SHA256_128);
-	cr_expect_eq(info.spi_out, SPI_NULL_OUT);
-	cr_expect_eq(info.spi_in, SPI_NULL_IN);
+	expect_sa(&info, &(struct want_sa){ SN_INFO_CONNECTION_SECURED, SN_TRANSFORM_ESP,
+					   SN_CIPHER_NONE, SN_INTEGRITY_HMAC_SHA256_128,
+					   SPI_NULL_OUT, SPI_NULL_IN });
 	close_ok(u);
 	close_ok(weak);
 }
@@ -1422,11 +1434,9 @@ Test(sec, udp_ah_from_custom_policy)
 	tmpl_for(&tm, AF_INET, 6000);
 	OK(query(u, &tm, &info));
 	cr_expect_eq(info.flags, SN_INFO_CONNECTION_SECURED, "flags 0x%x", info.flags);
-	cr_expect_eq(info.transform, SN_TRANSFORM_AH);
-	cr_expect_eq(info.cipher, SN_CIPHER_NONE);
-	cr_expect_eq(info.integrity, SN_INTEGRITY_HMAC_SHA256_128);
-	cr_expect_eq(info.spi_out, 0x4001u);
-	cr_expect_eq(info.spi_in, 0x4002u);
+	expect_sa(&info, &(struct want_sa){ SN_INFO_CONNECTION_SECURED, SN_TRANSFORM_AH,
+					   SN_CIPHER_NONE, SN_INTEGRITY_HMAC_SHA256_128,
+					   0x4001, 0x4002 });
 	OK(sn_policy_del(&st->qm_policy_key));
 	close_ok(u);
 }
