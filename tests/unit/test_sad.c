@@ -128,7 +128,8 @@ Test(sad, lookup_key_is_spi_dst_proto)
 	cr_expect_null(sn_sad_lookup(sad, 0x1001, &d2, SN_IPPROTO_ESP));
 	cr_expect_null(sn_sad_lookup(sad, 0x1000, NULL, SN_IPPROTO_ESP));
 	cr_expect_eq(sa_a->replay.window, SN_REPLAY_DEFAULT);
-	cr_expect_eq(sa_a->life.lim.hard_add_s, SN_LIFETIME_SECONDS_DEFAULT);
+	cr_expect_eq(sa_a->life.lim.hard_add_s, 0, "a manual SA: no lifetime unless given");
+	cr_expect_eq(sa_a->life.lim.hard_bytes, 0);
 	sn_sad_free(sad);
 	cr_expect_eq(h.destroys, 4, "free deletes every SA through the hook");
 }
@@ -339,6 +340,23 @@ Test(sad, sweep_reports_soft_and_deletes_hard)
 	cr_expect_eq(sn_sad_sweep(sad, 120, on_sweep, &s), 1);
 	cr_expect_eq(s.hard, 1);
 	cr_expect_eq(h.destroys, 1);
+	cr_expect_eq(sn_sad_count(sad), 1);
+	sn_sad_free(sad);
+}
+
+/* A manual SA with no limit (or `limit time-hard 0 byte-hard 0`) is never
+ * swept, however long or however much it carries. */
+Test(sad, sa_without_limits_is_never_swept)
+{
+	struct sn_sad *sad = new_sad(4, NULL);
+	struct sn_sa_conf c = gcm_conf(0x9100, "10.0.0.2");
+	struct sweep_seen s = { 0 };
+	struct sn_sa *sa;
+
+	cr_assert_eq(sn_sad_add(sad, &c, 100, &sa), 0);
+	sn_life_used(&sa->life, 101, 60000000000ull);   /* past 55 GB */
+	cr_expect_eq(sn_sad_sweep(sad, 100 + 10 * 3600, on_sweep, &s), 0);
+	cr_expect_eq(s.soft + s.hard, 0);
 	cr_expect_eq(sn_sad_count(sad), 1);
 	sn_sad_free(sad);
 }
