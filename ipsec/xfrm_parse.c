@@ -537,6 +537,7 @@ enum {
 
 struct sa_px {
 	struct sn_sa_conf *sa;
+	unsigned *warn;                 /* SN_XFRM_WARN_* */
 	uint64_t seen;                  /* 1 << K_* */
 	bool window_zero;               /* replay-window 0 given */
 };
@@ -572,8 +573,9 @@ static int kw_xfrm_proto(struct px *p, uint8_t *proto)
 }
 
 /* RFC 4303 2.1, RFC 4302 2.4: 1-255 reserved by IANA, 0 for local use.
- * A template's spi 0 means "any". */
-static int kw_spi(struct px *p, bool zero_ok, uint32_t *spi)
+ * The kernel installs 1-255 (its own selftests use spi 1), so they are
+ * accepted with a warning (*reserved set). A template's spi 0 is "any". */
+static int kw_spi(struct px *p, bool zero_ok, uint32_t *spi, bool *reserved)
 {
 	const char *v = peek(p);
 	int rc = kw_u32(p, "spi", spi);
@@ -582,20 +584,29 @@ static int kw_spi(struct px *p, bool zero_ok, uint32_t *spi)
 		return rc;
 	if (*spi == 0)
 		return fail(p, "spi %s: SPI 0 is reserved (RFC 4303 2.1)", v);
-	if (*spi < 256)
-		return fail(p, "spi %s: SPIs 1-255 are reserved (RFC 4303 2.1)", v);
+	*reserved = *spi < 256;
 	return 0;
 }
 
 static int st_src(struct px *p, struct sa_px *s) { return kw_addr(p, "src", &s->sa->src); }
 static int st_dst(struct px *p, struct sa_px *s) { return kw_addr(p, "dst", &s->sa->dst); }
 static int st_proto(struct px *p, struct sa_px *s) { return kw_xfrm_proto(p, &s->sa->proto); }
-static int st_spi(struct px *p, struct sa_px *s) { return kw_spi(p, false, &s->sa->spi); }
+static int st_spi(struct px *p, struct sa_px *s)
+{
+	bool reserved = false;
+	int rc = kw_spi(p, false, &s->sa->spi, &reserved);
+
+	if (reserved)
+		*s->warn |= SN_XFRM_WARN_SPI_RESERVED;
+	return rc;
+}
+
 static int st_mode(struct px *p, struct sa_px *s) { return kw_mode(p, &s->sa->mode); }
 static int st_reqid(struct px *p, struct sa_px *s) { return kw_u32(p, "reqid", &s->sa->reqid); }
 
-/* 0 turns the kernel's check off; sealnet always checks (RFC 4303 3.4.3):
- * 0 is noted here and refused by sa_check, which names esn if given. */
+/* 0 turns anti-replay off, as in the kernel (its default, and the only
+ * way a restarted peer, which starts again at 1, is not taken for a
+ * replay); it is warned about. Omitted: sealnet's default window. */
 static int st_window(struct px *p, struct sa_px *s)
 {
 	const char *v = peek(p);
@@ -605,6 +616,8 @@ static int st_window(struct px *p, struct sa_px *s)
 		return -EINVAL;
 	if (n == 0) {
 		s->window_zero = true;
+		s->sa->flags |= SN_SA_F_NO_REPLAY;
+		*s->warn |= SN_XFRM_WARN_NO_REPLAY;
 		return 0;
 	}
 	if (n < 32)
@@ -630,9 +643,12 @@ static int st_flag(struct px *p, struct sa_px *s)
 	if (!word_in(v, state_flags))
 		return fail(p, "flag %s: not a state flag", v);
 	do {
-		if (strcmp(v, "esn") != 0)
-			return fail(p, "flag %s: not supported (esn only)", v);
-		s->sa->flags |= SN_SA_F_ESN;
+		/* af-unspec (strongSwan sets it on every SA) only lets the kernel
+		 * take selectors of another family: nothing to do here. */
+		if (strcmp(v, "esn") != 0 && strcmp(v, "af-unspec") != 0)
+			return fail(p, "flag %s: not supported (esn, af-unspec)", v);
+		if (strcmp(v, "esn") == 0)
+			s->sa->flags |= SN_SA_F_ESN;
 		v = peek(p) && word_in(peek(p), state_flags) ? p->ws->w[p->i++] : NULL;
 	} while (v);
 	return 0;
@@ -919,9 +935,6 @@ static int sa_check(struct px *p, const struct sa_px *s)
 		return -EINVAL;
 	if ((sa->flags & SN_SA_F_ESN) && s->window_zero)
 		return fail(p, "flag esn: esn needs replay-window > 0 (RFC 4303 A2)");
-	if (s->window_zero)
-		return fail(p, "replay-window 0: would turn anti-replay off, which sealnet "
-			    "does not do; omit it for the default %d", SN_REPLAY_DEFAULT);
 	if (sa->encap && sa->proto != SN_IPPROTO_ESP)
 		return fail(p, "encap: UDP encapsulation is for ESP only (RFC 3948)");
 	if (!(sa->flags & SN_SA_F_ESN) && (seen(s, K_RSEQHI) || seen(s, K_ROSEQHI)))
@@ -932,9 +945,9 @@ static int sa_check(struct px *p, const struct sa_px *s)
 	return sa_check_limits(p, &sa->life);
 }
 
-static int parse_state(struct px *p, struct sn_sa_conf *sa)
+static int parse_state(struct px *p, struct sn_sa_conf *sa, unsigned *warn)
 {
-	struct sa_px s = { .sa = sa };
+	struct sa_px s = { .sa = sa, .warn = warn };
 	int rc = 0;
 
 	while (rc == 0 && p->i < p->ws->n)
@@ -971,7 +984,7 @@ static int tmpl_field(struct px *p, struct sn_pol_tmpl *t, unsigned bit)
 	case T_SRC: return kw_addr(p, "tmpl src", &t->src);
 	case T_DST: return kw_addr(p, "tmpl dst", &t->dst);
 	case T_PROTO: return kw_xfrm_proto(p, &t->proto);
-	case T_SPI: return kw_spi(p, true, &t->spi);
+	case T_SPI: { bool r; return kw_spi(p, true, &t->spi, &r); }
 	case T_REQID: return kw_u32(p, "reqid", &t->reqid);
 	case T_MODE: return kw_mode(p, &t->mode);
 	default: return tmpl_level(p, t);
@@ -1139,7 +1152,7 @@ static int parse_command(struct px *p, struct sn_xfrm_entry *out)
 	if (strcmp(cmd, "add"))
 		return fail(p, "%s %s: only '%s add' is supported", obj, cmd, obj);
 	out->kind = strcmp(obj, "state") == 0 ? SN_XFRM_SA : SN_XFRM_POLICY;
-	return out->kind == SN_XFRM_SA ? parse_state(p, &out->sa) : parse_policy(p, &out->pol);
+	return out->kind == SN_XFRM_SA ? parse_state(p, &out->sa, &out->warn) : parse_policy(p, &out->pol);
 }
 
 int sn_xfrm_parse_line(const char *line, struct sn_xfrm_entry *out, char *err, size_t errlen)
@@ -1228,4 +1241,17 @@ int sn_xfrm_parse_file(FILE *f, sn_xfrm_entry_fn fn, void *ctx, char *err, size_
 	explicit_bzero(buf, sizeof(buf));
 	explicit_bzero(&e, sizeof(e));
 	return rc < 0 ? rc : count;
+}
+
+const char *sn_xfrm_warning(unsigned bit)
+{
+	switch (bit) {
+	case SN_XFRM_WARN_NO_REPLAY:
+		return "replay-window 0: anti-replay is off for this SA: replayed packets "
+		       "are accepted (and a restarted peer's, from sequence 1 again)";
+	case SN_XFRM_WARN_SPI_RESERVED:
+		return "spi: SPIs 1-255 are reserved by IANA (RFC 4303 2.1); installed anyway, "
+		       "as the kernel does";
+	}
+	return "";
 }

@@ -40,8 +40,13 @@ enum sn_xfrm_kind {
 	SN_XFRM_POLICY,                 /* policy add */
 };
 
+/* Accepted, but worth a line to the user (sn_xfrm_warning). */
+#define SN_XFRM_WARN_NO_REPLAY     0x1  /* replay-window 0: anti-replay off */
+#define SN_XFRM_WARN_SPI_RESERVED  0x2  /* spi 1-255 (RFC 4303 2.1) */
+
 struct sn_xfrm_entry {
 	enum sn_xfrm_kind kind;
+	unsigned warn;                  /* SN_XFRM_WARN_* */
 	union {
 		struct sn_sa_conf sa;
 		struct sn_pol_conf pol;
@@ -53,6 +58,9 @@ struct sn_xfrm_entry {
  * "WORD VALUE: why" in err. On error *out is zeroed: no key survives. */
 SN_MUST_CHECK int sn_xfrm_parse_line(const char *line, struct sn_xfrm_entry *out,
 				     char *err, size_t errlen);
+
+/* The sentence for one SN_XFRM_WARN_* bit ("" for an unknown one). */
+const char *sn_xfrm_warning(unsigned bit);
 
 /* Called per entry by sn_xfrm_parse_file; a negative return stops the load
  * and is returned. The entry is wiped after the call: copy what you keep. */

@@ -57,6 +57,11 @@ static const struct sa_case sa_ok[] = {
 	/* 15 */ { ID4 GCM " flag esn", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, SN_SA_F_ESN, 0, 0 },
 	/* 16 */ { ID4 GCM " reqid 4294967295 mode transport", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0xffffffff },
 	/* 17 */ { "state add src 10.0.0.1/32 dst 10.0.0.2 proto esp spi 256 " GCM, 50, 256, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0 },
+	/* 18 */ { ID4 GCM " replay-window 0", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, SN_SA_F_NO_REPLAY, 0, 0 },
+	/* 19 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 1 " GCM, 50, 1, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0 },
+	/* 20 */ { ID4 GCM " flag af-unspec", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0 },
+	/* 21 */ { ID4 GCM " flag esn af-unspec", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, SN_SA_F_ESN, 0, 0 },
+	/* 22 */ { ID4 "enc 'cbc(aes)' " K16 " auth sha256 " K32, 50, 0x1000, 0, SN_ENC_AES_CBC, 16, SN_AUTH_HMAC_SHA256_128, 32, 12, 0, 0, 0 },
 };
 
 Test(xfrm_state, accepted_table)
@@ -93,7 +98,7 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
 	/*  0 */ { ID4 "", "missing aead or enc" },
-	/*  1 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 12 " GCM, "spi 12: SPIs 1-255 are reserved (RFC 4303 2.1)" },
+	/*  1 */ { ID4 GCM " flag align4", "flag align4: not supported (esn, af-unspec)" },
 	/*  2 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0 " GCM, "spi 0: SPI 0 is reserved" },
 	/*  3 */ { ID4 "aead 'gcm(aes)' " K20 " 128", "unknown algorithm 'gcm(aes)'" },
 	/*  4 */ { ID4 "aead 'rfc4106(gcm(aes))' 0x000102030405060708090a0b0c0d0e 128", "key is 15 bytes, rfc4106(gcm(aes)) needs 20 or 36" },
@@ -103,7 +108,7 @@ static const struct bad_case bad[] = {
 	/*  8 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp " GCM, "missing spi" },
 	/*  9 */ { "state add src 10.0.0.1 dst fd00::2 proto esp spi 4096 " GCM, "src and dst families differ" },
 	/* 10 */ { ID4 GCM " flag esn replay-window 0", "esn needs replay-window > 0" },
-	/* 11 */ { ID4 GCM " replay-window 0", "replay-window 0" },
+	/* 11 */ { ID4 GCM " replay-window -1", "replay-window -1: not a number" },
 	/* 12 */ { ID4 GCM " replay-window 16", "below the minimum of 32" },
 	/* 13 */ { ID4 GCM " replay-window 8193", "above the maximum of 8192" },
 	/* 14 */ { ID4 GCM " spi 5000", "spi: given twice" },
@@ -183,7 +188,7 @@ static const struct bad_case bad[] = {
 	/* 87 */ { "policy add src 10.0.0.0/8 proto nosuch dir out", "proto nosuch: not a protocol" },
 	/* 88 */ { "policy add src 10.0.0.0/8 proto 256 dir out", "proto 256" },
 	/* 89 */ { "policy add src 10.0.0.0/8 proto icmp type 8 dir out", "type: selecting by type" },
-	/* 90 */ { "policy add src 10.0.0.0/8 dir out tmpl proto esp spi 17", "spi 17: SPIs 1-255 are reserved" },
+	/* 90 */ { "policy add src 10.0.0.0/8 dir out tmpl proto esp spi 0x100000000", "must be 0-4294967295" },
 	/* 91 */ { "policy add src 10.0.0.0/8 dir out bogus", "unknown keyword 'bogus'" },
 	/* 92 */ { "policy add src ::/0 dst 10.0.0.0/8 dir out", "policy: src and dst families differ" },
 	/* 93 */ { "policy add src fd00::/129 dir out", "prefix length must be 0-128" },
@@ -437,7 +442,7 @@ Test(xfrm_file, loads_every_line_with_numbers)
 
 Test(xfrm_file, bad_line_stops_with_its_number)
 {
-	const char *text = "# one\n" ID4 GCM "\n\n\n\n\n" "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 12 " GCM "\n" ID6 GCM "\n";
+	const char *text = "# one\n" ID4 GCM "\n\n\n\n\n" "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0 " GCM "\n" ID6 GCM "\n";
 	struct load_ctx c = { .fail_at = -1 };
 	char err[256];
 	FILE *f = file_of(text);
@@ -445,7 +450,7 @@ Test(xfrm_file, bad_line_stops_with_its_number)
 
 	fclose(f);
 	cr_expect_eq(rc, -EINVAL);
-	cr_expect_str_eq(err, "line 7: spi 12: SPIs 1-255 are reserved (RFC 4303 2.1)");
+	cr_expect_str_eq(err, "line 7: spi 0: SPI 0 is reserved (RFC 4303 2.1)");
 	cr_expect_eq(c.n_sa, 1);
 }
 
@@ -549,4 +554,27 @@ Test(xfrm_state, replay_seq_start)
 	cr_expect(strstr(err, "need flag esn") != NULL, "%s", err);
 	cr_expect_eq(sn_xfrm_parse_line(ID4 GCM " replay-seq 0x100000000", &e, err, sizeof(err)),
 		     -EINVAL);
+}
+
+/* Lines the kernel takes that sealnet takes with a warning: replay-window
+ * 0 (anti-replay off) and SPIs 1-255 (reserved by IANA). */
+Test(xfrm_state, warnings_for_accepted_lines)
+{
+	struct sn_xfrm_entry e;
+	char err[256];
+
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM " replay-window 0", &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.warn, SN_XFRM_WARN_NO_REPLAY);
+	cr_expect(strstr(sn_xfrm_warning(SN_XFRM_WARN_NO_REPLAY), "anti-replay is off") != NULL);
+	cr_assert_eq(sn_xfrm_parse_line("state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 255 " GCM
+					" replay-window 0", &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.warn, SN_XFRM_WARN_NO_REPLAY | SN_XFRM_WARN_SPI_RESERVED);
+	cr_expect(strstr(sn_xfrm_warning(SN_XFRM_WARN_SPI_RESERVED), "RFC 4303 2.1") != NULL);
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM, &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.warn, 0);
+	cr_expect_eq(e.sa.flags, 0);
+	cr_assert_eq(sn_xfrm_parse_line("policy add src 10.0.0.0/8 dir out tmpl proto esp spi 17",
+					&e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.pol.tmpl.spi, 17);
+	cr_expect_str_eq(sn_xfrm_warning(0x80), "");
 }
