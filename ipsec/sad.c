@@ -288,6 +288,52 @@ int sn_sad_add(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
 	return 0;
 }
 
+/* What an SA has lived through goes with it to its replacement: sequence
+ * numbers (the peer's window has seen them), the replay window if its
+ * size is unchanged, lifetime use, counters. */
+static void carry_over(struct sn_sa *to, struct sn_sa *from)
+{
+	if (to->seq_out < from->seq_out)
+		to->seq_out = from->seq_out;
+	if (to->replay.window == from->replay.window && to->replay.off == from->replay.off &&
+	    to->replay.top <= from->replay.top)
+		to->replay = from->replay;
+	to->life.first_use = from->life.first_use;
+	to->life.bytes = from->life.bytes;
+	to->life.packets = from->life.packets;
+	to->life.used = from->life.used;
+	to->life.added = from->life.added;
+	memcpy(to->ctr, from->ctr, sizeof(to->ctr));
+	memset(from->ctr, 0, sizeof(from->ctr));       /* counted once, in to */
+}
+
+int sn_sad_update(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
+		  struct sn_sa **out)
+{
+	struct sn_sa *old, *sa;
+	int rc;
+
+	if (!sad || !conf || conf_check(conf))
+		return -EINVAL;
+	old = sn_sad_lookup(sad, conf->spi, &conf->dst, conf->proto);
+	if (!old)
+		return -ENOENT;
+	if (sad->nfree == 0)
+		return -ENOSPC;
+	sa = &sad->sa[sad->free_stack[--sad->nfree]];
+	rc = slot_init(sad, sa, conf, now);
+	if (rc) {
+		slot_put(sad, sa);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	carry_over(sa, old);
+	sn_sad_remove(sad, old);
+	link_sa(sad, sa);
+	if (out)
+		*out = sa;
+	return 0;
+}
+
 void sn_sad_remove(struct sn_sad *sad, struct sn_sa *sa)
 {
 	if (!sad || !sa || sa < sad->sa || sa >= sad->sa + sad->max || !sa->in_use)

@@ -1132,9 +1132,149 @@ static int parse_policy(struct px *p, struct sn_pol_conf *pol)
 
 /* ---- Lines and files -------------------------------------------------------------------------------- */
 
+/* ---- delete, get, deleteall, list, flush ---------------------------------------------------- */
+
+/* state delete|get|deleteall|list|flush: the words that select SAs. */
+static int state_filter_word(struct px *p, struct sn_xfrm_entry *e, const char *w)
+{
+	struct sn_sa_conf *sa = &e->sa;
+	static const struct { const char *name; uint32_t bit; } kws[] = {
+		{ "src", SN_XFRM_M_SRC }, { "dst", SN_XFRM_M_DST }, { "proto", SN_XFRM_M_PROTO },
+		{ "spi", SN_XFRM_M_SPI }, { "mode", SN_XFRM_M_MODE }, { "reqid", SN_XFRM_M_REQID },
+	};
+	uint32_t bit = 0;
+	bool r;
+
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+		if (strcmp(w, kws[i].name) == 0)
+			bit = kws[i].bit;
+	if (!bit)
+		return fail(p, "%s: not a word of state %s", w,
+			    e->op == SN_XFRM_FLUSH ? "flush (proto only)" : "ID");
+	if (e->match & bit)
+		return fail(p, "%s: given twice", w);
+	e->match |= bit;
+	p->i++;
+	switch (bit) {
+	case SN_XFRM_M_SRC: return kw_addr(p, "src", &sa->src);
+	case SN_XFRM_M_DST: return kw_addr(p, "dst", &sa->dst);
+	case SN_XFRM_M_PROTO: return kw_xfrm_proto(p, &sa->proto);
+	case SN_XFRM_M_SPI: return kw_spi(p, false, &sa->spi, &r);
+	case SN_XFRM_M_MODE: return kw_mode(p, &sa->mode);
+	default: return kw_u32(p, "reqid", &sa->reqid);
+	}
+}
+
+static int parse_state_select(struct px *p, struct sn_xfrm_entry *e, const char *cmd)
+{
+	const uint32_t id = SN_XFRM_M_DST | SN_XFRM_M_PROTO | SN_XFRM_M_SPI;
+	int rc = 0;
+
+	while (rc == 0 && p->i < p->ws->n) {
+		const char *w = p->ws->w[p->i];
+
+		if (e->op == SN_XFRM_FLUSH && strcmp(w, "proto"))
+			return fail(p, "state flush: takes proto only, not %s", w);
+		rc = state_filter_word(p, e, w);
+	}
+	if (rc)
+		return rc;
+	if ((e->op == SN_XFRM_DELETE || e->op == SN_XFRM_GET) && (e->match & id) != id)
+		return fail(p, "state %s: needs dst, proto and spi (the SA's ID)", cmd);
+	if ((e->match & SN_XFRM_M_SRC) && (e->match & SN_XFRM_M_DST) &&
+	    e->sa.src.family != e->sa.dst.family)
+		return fail(p, "src and dst families differ");
+	return 0;
+}
+
+/* policy delete|get|deleteall|list|flush: selector words and the filters. */
+static int pol_filter_word(struct px *p, struct sn_xfrm_entry *e, struct pol_px *s,
+			   const char *w)
+{
+	static const struct { const char *name; uint32_t bit; } kws[] = {
+		{ "dir", SN_XFRM_M_DIR }, { "index", SN_XFRM_M_INDEX },
+		{ "priority", SN_XFRM_M_PRIO }, { "action", SN_XFRM_M_ACTION },
+		{ "ptype", 0 },
+	};
+	int rc = sel_word(p, &e->pol.sel, &s->sel_seen);
+
+	if (rc)
+		return rc < 0 ? rc : 0;
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
+		uint32_t bit = kws[i].bit;
+
+		if (strcmp(w, kws[i].name) != 0)
+			continue;
+		if (e->match & bit)
+			return fail(p, "%s: given twice", w);
+		e->match |= bit;
+		p->i++;
+		switch (bit) {
+		case SN_XFRM_M_DIR: return pol_dir(p, s);
+		case SN_XFRM_M_INDEX: return kw_u32(p, "index", &e->index);
+		case SN_XFRM_M_PRIO: return pol_prio(p, s);
+		case SN_XFRM_M_ACTION: return pol_action(p, s);
+		default: return pol_ptype(p, s);
+		}
+	}
+	return fail(p, "%s: not a word of policy %s", w,
+		    e->op == SN_XFRM_FLUSH ? "flush (ptype only)" : "SELECTOR or filter");
+}
+
+static void sel_bits(struct sn_xfrm_entry *e, unsigned seen)
+{
+	e->match |= (seen & S_SRC ? SN_XFRM_M_SRC : 0) | (seen & S_DST ? SN_XFRM_M_DST : 0) |
+		    (seen & S_PROTO ? SN_XFRM_M_PROTO : 0) |
+		    (seen & S_SPORT ? SN_XFRM_M_SPORT : 0) | (seen & S_DPORT ? SN_XFRM_M_DPORT : 0);
+}
+
+static int parse_policy_select(struct px *p, struct sn_xfrm_entry *e, const char *cmd)
+{
+	struct pol_px s = { .pol = &e->pol };
+	bool exact = e->op == SN_XFRM_DELETE || e->op == SN_XFRM_GET;
+	int rc = 0;
+
+	while (rc == 0 && p->i < p->ws->n) {
+		const char *w = p->ws->w[p->i];
+
+		if (e->op == SN_XFRM_FLUSH && strcmp(w, "ptype"))
+			return fail(p, "policy flush: takes ptype only, not %s", w);
+		rc = pol_filter_word(p, e, &s, w);
+	}
+	if (rc)
+		return rc;
+	e->pol.action = s.block ? SN_POL_DISCARD : SN_POL_PROTECT;
+	if (s.sel_seen && sel_finish(p, "policy", &e->pol.sel, s.sel_seen))
+		return -EINVAL;
+	sel_bits(e, s.sel_seen);
+	if (exact && !(e->match & SN_XFRM_M_INDEX) &&
+	    (!s.sel_seen || !(e->match & SN_XFRM_M_DIR)))
+		return fail(p, "policy %s: needs SELECTOR dir DIR, or index N", cmd);
+	if (exact && (e->match & SN_XFRM_M_INDEX) && s.sel_seen)
+		return fail(p, "policy %s: SELECTOR or index, not both", cmd);
+	return 0;
+}
+
+static const char *const ops[] = { "add", "update", "delete", "get", "deleteall", "list",
+				   "flush", "show", NULL };
+
+static int parse_op(struct px *p, const char *obj, const char *cmd, struct sn_xfrm_entry *out)
+{
+	unsigned i = 0;
+
+	while (ops[i] && strcmp(cmd, ops[i]))
+		i++;
+	if (!ops[i])
+		return fail(p, "%s %s: not a command (add, update, delete, get, deleteall, "
+			    "list, flush)", obj, cmd);
+	out->op = i == 7 ? SN_XFRM_LIST : (enum sn_xfrm_op)i;
+	return 0;
+}
+
 static int parse_command(struct px *p, struct sn_xfrm_entry *out)
 {
 	const char *obj, *cmd;
+	bool sa;
 
 	if (p->ws->n == 0)
 		return 0;
@@ -1144,15 +1284,18 @@ static int parse_command(struct px *p, struct sn_xfrm_entry *out)
 		p->i = 2;
 	}
 	obj = arg(p, "line", "state or policy");
-	cmd = obj ? arg(p, obj, "add") : NULL;
+	cmd = obj ? arg(p, obj, "a command (add, delete, list, ...)") : NULL;
 	if (!cmd)
 		return -EINVAL;
 	if (strcmp(obj, "state") && strcmp(obj, "policy"))
 		return fail(p, "%s: expected state or policy", obj);
-	if (strcmp(cmd, "add"))
-		return fail(p, "%s %s: only '%s add' is supported", obj, cmd, obj);
-	out->kind = strcmp(obj, "state") == 0 ? SN_XFRM_SA : SN_XFRM_POLICY;
-	return out->kind == SN_XFRM_SA ? parse_state(p, &out->sa, &out->warn) : parse_policy(p, &out->pol);
+	if (parse_op(p, obj, cmd, out))
+		return -EINVAL;
+	sa = strcmp(obj, "state") == 0;
+	out->kind = sa ? SN_XFRM_SA : SN_XFRM_POLICY;
+	if (out->op == SN_XFRM_ADD || out->op == SN_XFRM_UPDATE)
+		return sa ? parse_state(p, &out->sa, &out->warn) : parse_policy(p, &out->pol);
+	return sa ? parse_state_select(p, out, cmd) : parse_policy_select(p, out, cmd);
 }
 
 int sn_xfrm_parse_line(const char *line, struct sn_xfrm_entry *out, char *err, size_t errlen)
@@ -1191,29 +1334,39 @@ static int read_line(FILE *f, char *buf, size_t size)
 	return 1;
 }
 
-static int load_line(const char *buf, unsigned lineno, struct sn_xfrm_entry *e,
-		     sn_xfrm_entry_fn fn, void *ctx, char *err, size_t errlen)
+static void where(char *buf, size_t len, const char *name, unsigned lineno)
 {
-	char why[256];
-	int rc = sn_xfrm_parse_line(buf, e, why, sizeof(why));
-
-	if (rc) {
-		snprintf(err, errlen, "line %u: %s", lineno, why);
-		return rc;
-	}
-	if (e->kind == SN_XFRM_EMPTY)
-		return 0;
-	rc = fn(e, lineno, ctx);
-	if (rc < 0) {
-		snprintf(err, errlen, "line %u: not installed: %s", lineno, strerror(-rc));
-		return rc;
-	}
-	return 1;
+	if (name)
+		snprintf(buf, len, "%s:%u", name, lineno);
+	else
+		snprintf(buf, len, "line %u", lineno);
 }
 
-int sn_xfrm_parse_file(FILE *f, sn_xfrm_entry_fn fn, void *ctx, char *err, size_t errlen)
+static int load_line(const char *buf, const char *name, unsigned lineno,
+		     struct sn_xfrm_entry *e, sn_xfrm_entry_fn fn, void *ctx,
+		     char *err, size_t errlen)
 {
-	char buf[SN_XFRM_LINE_MAX];
+	char why[256] = "", at[300];
+	int rc = sn_xfrm_parse_line(buf, e, why, sizeof(why));
+
+	if (rc == 0 && e->kind == SN_XFRM_EMPTY)
+		return 0;
+	if (rc == 0) {
+		rc = fn(e, lineno, ctx, why, sizeof(why));
+		if (rc >= 0)
+			return 1;
+		if (!why[0])
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+	}
+	where(at, sizeof(at), name, lineno);
+	snprintf(err, errlen, "%s: %s", at, why);
+	return rc;
+}
+
+int sn_xfrm_parse_file(FILE *f, const char *name, sn_xfrm_entry_fn fn, void *ctx,
+		       char *err, size_t errlen)
+{
+	char buf[SN_XFRM_LINE_MAX], at[300];
 	struct sn_xfrm_entry e;
 	unsigned lineno = 0;
 	int count = 0, rc;
@@ -1226,16 +1379,16 @@ int sn_xfrm_parse_file(FILE *f, sn_xfrm_entry_fn fn, void *ctx, char *err, size_
 		return -EINVAL;
 	}
 	while ((rc = read_line(f, buf, sizeof(buf))) > 0) {
-		rc = load_line(buf, ++lineno, &e, fn, ctx, err, errlen);
+		rc = load_line(buf, name, ++lineno, &e, fn, ctx, err, errlen);
 		if (rc < 0)
 			break;
 		count += rc;
 	}
+	where(at, sizeof(at), name, lineno + 1);
 	if (rc < 0 && !err[0])
-		snprintf(err, errlen, "line %u: longer than %d characters", lineno + 1,
-			 SN_XFRM_LINE_MAX - 1);
+		snprintf(err, errlen, "%s: longer than %d characters", at, SN_XFRM_LINE_MAX - 1);
 	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "line %u: read error", lineno + 1);
+		snprintf(err, errlen, "%s: read error", at);
 		rc = -EIO;
 	}
 	explicit_bzero(buf, sizeof(buf));

@@ -160,8 +160,8 @@ static const struct bad_case bad[] = {
 	/* 60 */ { ID4 "aead \"rfc4106(gcm(aes)) " K20 " 128", "unterminated double quote" },
 	/* 61 */ { ID4 GCM " \\", "backslash at the end" },
 	/* 62 */ { "ip route add 10.0.0.0/8 dev eth0", "only 'ip xfrm' lines" },
-	/* 63 */ { "state delete src 10.0.0.1 dst 10.0.0.2 proto esp spi 4096", "only 'state add'" },
-	/* 64 */ { "monitor", "needs add" },
+	/* 63 */ { "state delete src 10.0.0.1 dst 10.0.0.2 proto esp", "needs dst, proto and spi" },
+	/* 64 */ { "monitor", "needs a command" },
 	/* 65 */ { "route add", "route: expected state or policy" },
 	/* 66 */ { "ip xfrm", "needs state or policy" },
 	/* 67 */ { ID4 "aead 'rfc4106(gcm(aes))'", "needs a key" },
@@ -391,13 +391,17 @@ struct load_ctx {
 	int n_sa, n_pol;
 	unsigned lines[8];
 	int fail_at;                    /* entry index to refuse, -1 none */
+	const char *why;                /* the reason given for it, or NULL */
 };
 
-static int on_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx)
+static int on_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx, char *why,
+		    size_t whylen)
 {
 	struct load_ctx *c = ctx;
 	int i = c->n_sa + c->n_pol;
 
+	if (i == c->fail_at && c->why)
+		snprintf(why, whylen, "%s", c->why);
 	if (i == c->fail_at)
 		return -EEXIST;
 	if (i < 8)
@@ -429,7 +433,7 @@ Test(xfrm_file, loads_every_line_with_numbers)
 	struct load_ctx c = { .fail_at = -1 };
 	char err[256];
 	FILE *f = file_of(text);
-	int rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	int rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 
 	fclose(f);
 	cr_assert_eq(rc, 3, "rc %d: %s", rc, err);
@@ -446,7 +450,7 @@ Test(xfrm_file, bad_line_stops_with_its_number)
 	struct load_ctx c = { .fail_at = -1 };
 	char err[256];
 	FILE *f = file_of(text);
-	int rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	int rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 
 	fclose(f);
 	cr_expect_eq(rc, -EINVAL);
@@ -460,11 +464,25 @@ Test(xfrm_file, callback_error_and_long_line)
 	struct load_ctx c = { .fail_at = 1 };
 	char err[256];
 	FILE *f = file_of(ID4 GCM "\n" ID6 GCM "\n");
-	int rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	int rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 
 	fclose(f);
 	cr_expect_eq(rc, -EEXIST);
-	cr_expect(strstr(err, "line 2: not installed") != NULL, "%s", err);
+	cr_expect_str_eq(err, "line 2: File exists", "no reason given: the errno's text");
+
+	/* The callback's reason, with the file's name: one line, the same
+	 * shape as a parse error (it was "not installed: File exists"). */
+	f = file_of(ID4 GCM "\n" ID6 GCM "\n");
+	c = (struct load_ctx){ .fail_at = 1, .why = "state add: an SA with spi 0x1000 exists" };
+	rc = sn_xfrm_parse_file(f, "sas.conf", on_entry, &c, err, sizeof(err));
+	fclose(f);
+	cr_expect_eq(rc, -EEXIST);
+	cr_expect_str_eq(err, "sas.conf:2: state add: an SA with spi 0x1000 exists");
+	f = file_of("\n" ID4 "spi 9");
+	rc = sn_xfrm_parse_file(f, "sas.conf", on_entry, &c, err, sizeof(err));
+	fclose(f);
+	cr_expect_eq(rc, -EINVAL);
+	cr_expect_str_eq(err, "sas.conf:2: spi: given twice");
 
 	memset(text, 'a', sizeof(text) - 2);
 	text[sizeof(text) - 2] = '\n';
@@ -472,7 +490,7 @@ Test(xfrm_file, callback_error_and_long_line)
 	memcpy(text, "# ", 2);
 	f = file_of(text);
 	c = (struct load_ctx){ .fail_at = -1 };
-	rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 	fclose(f);
 	cr_expect_eq(rc, -EINVAL);
 	cr_expect(strstr(err, "line 1: longer than") != NULL, "%s", err);
@@ -486,9 +504,9 @@ Test(xfrm_parse, null_arguments)
 	cr_expect_eq(sn_xfrm_parse_line(NULL, &e, err, sizeof(err)), -EINVAL);
 	cr_expect_eq(sn_xfrm_parse_line("state add", NULL, err, sizeof(err)), -EINVAL);
 	cr_expect_eq(sn_xfrm_parse_line("state add", &e, NULL, 0), -EINVAL);
-	cr_expect_eq(sn_xfrm_parse_file(NULL, on_entry, NULL, err, sizeof(err)), -EINVAL);
-	cr_expect_eq(sn_xfrm_parse_file(stdin, NULL, NULL, err, sizeof(err)), -EINVAL);
-	cr_expect_eq(sn_xfrm_parse_file(stdin, on_entry, NULL, NULL, 0), -EINVAL);
+	cr_expect_eq(sn_xfrm_parse_file(NULL, NULL, on_entry, NULL, err, sizeof(err)), -EINVAL);
+	cr_expect_eq(sn_xfrm_parse_file(stdin, NULL, NULL, NULL, err, sizeof(err)), -EINVAL);
+	cr_expect_eq(sn_xfrm_parse_file(stdin, NULL, on_entry, NULL, NULL, 0), -EINVAL);
 }
 
 Test(xfrm_parse, too_many_words_and_truncated_error_buffer)
@@ -577,4 +595,109 @@ Test(xfrm_state, warnings_for_accepted_lines)
 					&e, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(e.pol.tmpl.spi, 17);
 	cr_expect_str_eq(sn_xfrm_warning(0x80), "");
+}
+
+/* ---- Runtime commands: update, delete, get, deleteall, list, flush ---------------------- */
+
+struct cmd_case {
+	const char *line;
+	enum sn_xfrm_kind kind;
+	enum sn_xfrm_op op;
+	uint32_t match;
+};
+
+#define M_ID (SN_XFRM_M_DST | SN_XFRM_M_PROTO | SN_XFRM_M_SPI)
+
+static const struct cmd_case cmd_ok[] = {
+	/*  0 */ { "state update src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x1000 ", SN_XFRM_SA, SN_XFRM_UPDATE, 0 },
+	/*  1 */ { "state delete src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x1000", SN_XFRM_SA, SN_XFRM_DELETE, M_ID | SN_XFRM_M_SRC },
+	/*  2 */ { "ip xfrm state delete dst 10.0.0.2 proto ah spi 4096", SN_XFRM_SA, SN_XFRM_DELETE, M_ID },
+	/*  3 */ { "state get dst fd00::2 proto esp spi 1", SN_XFRM_SA, SN_XFRM_GET, M_ID },
+	/*  4 */ { "state flush", SN_XFRM_SA, SN_XFRM_FLUSH, 0 },
+	/*  5 */ { "state flush proto esp", SN_XFRM_SA, SN_XFRM_FLUSH, SN_XFRM_M_PROTO },
+	/*  6 */ { "state list", SN_XFRM_SA, SN_XFRM_LIST, 0 },
+	/*  7 */ { "state show reqid 7 mode tunnel", SN_XFRM_SA, SN_XFRM_LIST, SN_XFRM_M_REQID | SN_XFRM_M_MODE },
+	/*  8 */ { "state deleteall src 10.0.0.1", SN_XFRM_SA, SN_XFRM_DELETEALL, SN_XFRM_M_SRC },
+	/*  9 */ { "policy update src 10.0.0.1/32 dst 10.0.0.2/32 dir out", SN_XFRM_POLICY, SN_XFRM_UPDATE, 0 },
+	/* 10 */ { "policy delete src 10.0.0.1/32 dst 10.0.0.2/32 proto udp dir out", SN_XFRM_POLICY, SN_XFRM_DELETE, SN_XFRM_M_SRC | SN_XFRM_M_DST | SN_XFRM_M_PROTO | SN_XFRM_M_DIR },
+	/* 11 */ { "policy delete index 12", SN_XFRM_POLICY, SN_XFRM_DELETE, SN_XFRM_M_INDEX },
+	/* 12 */ { "policy get index 12 dir in", SN_XFRM_POLICY, SN_XFRM_GET, SN_XFRM_M_INDEX | SN_XFRM_M_DIR },
+	/* 13 */ { "policy flush", SN_XFRM_POLICY, SN_XFRM_FLUSH, 0 },
+	/* 14 */ { "policy flush ptype main", SN_XFRM_POLICY, SN_XFRM_FLUSH, 0 },
+	/* 15 */ { "policy list dir out", SN_XFRM_POLICY, SN_XFRM_LIST, SN_XFRM_M_DIR },
+	/* 16 */ { "policy deleteall dst 10.0.0.0/8 action block priority 5", SN_XFRM_POLICY, SN_XFRM_DELETEALL, SN_XFRM_M_DST | SN_XFRM_M_ACTION | SN_XFRM_M_PRIO },
+	/* 17 */ { "policy list src fd00::/64 proto tcp dport 443", SN_XFRM_POLICY, SN_XFRM_LIST, SN_XFRM_M_SRC | SN_XFRM_M_PROTO | SN_XFRM_M_DPORT },
+};
+
+Test(xfrm_cmd, accepted_table)
+{
+	for (size_t i = 0; i < N(cmd_ok); i++) {
+		const struct cmd_case *c = &cmd_ok[i];
+		char line[600], err[256];
+		struct sn_xfrm_entry e;
+		int rc;
+
+		snprintf(line, sizeof(line), "%s%s", c->line, i == 0 ? GCM : "");
+		rc = sn_xfrm_parse_line(line, &e, err, sizeof(err));
+		cr_assert_eq(rc, 0, "case %zu: %s", i, err);
+		cr_expect_eq(e.kind, c->kind, "case %zu kind", i);
+		cr_expect_eq(e.op, c->op, "case %zu op %d", i, e.op);
+		cr_expect_eq(e.match, c->match, "case %zu match 0x%x", i, e.match);
+	}
+}
+
+Test(xfrm_cmd, fields_of_selecting_lines)
+{
+	struct sn_xfrm_entry e;
+	char err[256];
+
+	cr_assert_eq(sn_xfrm_parse_line("state delete dst 10.0.0.2 proto ah spi 0x2001", &e, err,
+					sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.sa.spi, 0x2001);
+	cr_expect_eq(e.sa.proto, SN_IPPROTO_AH);
+	cr_expect_eq(e.sa.dst.family, AF_INET);
+	cr_assert_eq(sn_xfrm_parse_line("policy delete index 12", &e, err, sizeof(err)), 0);
+	cr_expect_eq(e.index, 12);
+	cr_assert_eq(sn_xfrm_parse_line("policy delete dst 10.0.0.9/24 dir fwd", &e, err,
+					sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.pol.dir, SN_DIR_FWD);
+	cr_expect_eq(e.pol.sel.dst_plen, 24);
+	cr_expect_eq(e.pol.sel.dst.addr[3], 0, "masked to the prefix, as stored");
+	cr_expect_eq(e.pol.sel.src.family, AF_INET, "missing side: any of the family");
+	cr_expect_eq(e.pol.sel.src_plen, 0);
+	cr_assert_eq(sn_xfrm_parse_line("policy list action block", &e, err, sizeof(err)), 0);
+	cr_expect_eq(e.pol.action, SN_POL_DISCARD);
+}
+
+static const struct bad_case cmd_bad[] = {
+	/*  0 */ { "state remove dst 10.0.0.2 proto esp spi 1", "state remove: not a command" },
+	/*  1 */ { "state delete dst 10.0.0.2 spi 1", "needs dst, proto and spi" },
+	/*  2 */ { "state get src 10.0.0.1 proto esp spi 1", "needs dst, proto and spi" },
+	/*  3 */ { "state delete dst 10.0.0.2 proto esp spi 1 reqid", "reqid: needs a number" },
+	/*  4 */ { "state delete dst 10.0.0.2 proto esp spi 1 enc aes 0x00", "enc: not a word of state ID" },
+	/*  5 */ { "state flush src 10.0.0.1", "state flush: takes proto only" },
+	/*  6 */ { "state list spi 0", "SPI 0 is reserved" },
+	/*  7 */ { "state list dst 10.0.0.2 dst 10.0.0.3", "dst: given twice" },
+	/*  8 */ { "state list src 10.0.0.1 dst fd00::1", "families differ" },
+	/*  9 */ { "policy delete src 10.0.0.1/32 dst 10.0.0.2/32", "needs SELECTOR dir DIR, or index N" },
+	/* 10 */ { "policy delete dir out", "needs SELECTOR dir DIR, or index N" },
+	/* 11 */ { "policy get index 3 src 10.0.0.1/32", "SELECTOR or index, not both" },
+	/* 12 */ { "policy flush dir out", "policy flush: takes ptype only" },
+	/* 13 */ { "policy list tmpl proto esp", "tmpl: not a word of policy" },
+	/* 14 */ { "policy delete index x", "index x: not a number" },
+	/* 15 */ { "policy list ptype sub", "ptype sub: only main" },
+	/* 16 */ { "state update src 10.0.0.1 dst 10.0.0.2 proto esp spi 1", "missing aead or enc" },
+};
+
+Test(xfrm_cmd, rejected_table)
+{
+	for (size_t i = 0; i < N(cmd_bad); i++) {
+		struct sn_xfrm_entry e;
+		char err[256];
+
+		cr_expect_eq(sn_xfrm_parse_line(cmd_bad[i].line, &e, err, sizeof(err)), -EINVAL,
+			     "case %zu accepted", i);
+		cr_expect(strstr(err, cmd_bad[i].why) != NULL, "case %zu: '%s' lacks '%s'", i, err,
+			  cmd_bad[i].why);
+	}
 }
