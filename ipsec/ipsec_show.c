@@ -152,10 +152,15 @@ static void sa_stats(FILE *out, const struct sn_sa *sa)
 		if (!strncmp(sn_ic_descs[i].name, "drop_", 5))
 			drops += sa->ctr[i];
 	fprintf(out, "\tstats:\n\t  in %" PRIu64 "(packets) %" PRIu64 "(bytes), out %" PRIu64
-		"(packets) %" PRIu64 "(bytes), drops %" PRIu64 "\n\t ",
+		"(packets) %" PRIu64 "(bytes), drops %" PRIu64 "\n",
 		sa->ctr[SN_IC_IN_PACKETS], sa->ctr[SN_IC_IN_BYTES], sa->ctr[SN_IC_OUT_PACKETS],
 		sa->ctr[SN_IC_OUT_BYTES], drops);
-	counters(out, sa->ctr);
+	for (int i = 0; i < SN_IC_MAX; i++)
+		if (sa->ctr[i]) {
+			fputs("\t ", out);
+			counters(out, sa->ctr);
+			break;
+		}
 }
 
 void sn_xfrm_print_sa(FILE *out, const struct sn_sa *sa, uint64_t now, bool stats)
