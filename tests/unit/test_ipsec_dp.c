@@ -2096,3 +2096,44 @@ Test(ipsec_dp, esp_auth_sha256_is_truncated_to_96_bits)
 	cr_expect_eq(memcmp(esp + len - 12, mac, 12), 0, "ICV is not HMAC-SHA-256 cut to 96 bits");
 	cr_assert_eq(nfail, 0, "%d checks failed", nfail);
 }
+
+/* replay-window 0 (ip xfrm's default for manual SAs): anti-replay off for
+ * that SA. A peer that restarted and seals from sequence 1 again is heard
+ * (with a window it is dropped as left of it), and so is a copy; nothing
+ * is counted as a replay. */
+Test(ipsec_dp, replay_window_zero_accepts_a_restarted_peer)
+{
+	struct cfg c = gcm4;
+	uint8_t f[H_FRAME_MAX + 128];
+	struct snap s;
+	size_t n;
+
+	cur_case = "replay-window 0";
+	c.sa_in_extra = " replay-window 0";
+	peer_setup(&P, &c, true, true);
+	inject(f, good_frame(&P, 5000, f));
+	CHECK(delivered_once(&P), "seq 5000");
+	snap(&s);
+	inject(f, good_frame(&P, 1, f));
+	CHECK(delivered_once(&P), "a restarted peer's seq 1 after 5000");
+	n = good_frame(&P, 2, f);
+	inject(f, n);
+	CHECK(delivered_once(&P), "seq 2");
+	inject(f, n);
+	CHECK(delivered_once(&P), "a copy of seq 2: no anti-replay on this SA");
+	struct snap a;
+
+	snap(&a);
+	CHECK(a.v[SN_IC_DROP_REPLAY] == s.v[SN_IC_DROP_REPLAY] &&
+	      a.v[SN_IC_DROP_REPLAY_OLD] == s.v[SN_IC_DROP_REPLAY_OLD], "replay counted");
+
+	/* Control: the default window drops the restarted peer's seq 1. */
+	cur_case = "default window";
+	peer_setup(&P, &gcm4, true, true);
+	inject(f, good_frame(&P, 5000, f));
+	CHECK(delivered_once(&P), "seq 5000");
+	snap(&s);
+	inject(f, good_frame(&P, 1, f));
+	expect_only(&P, &s, SN_IC_DROP_REPLAY_OLD, "seq 1 after 5000, window 1024");
+	cr_assert_eq(nfail, 0, "%d checks failed", nfail);
+}
