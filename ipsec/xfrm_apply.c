@@ -269,7 +269,8 @@ static int pol_error(const char *cmd, const struct sn_xfrm_entry *e, int rc, cha
 }
 
 /* update: the new policy replaces the old one (its held packets are
- * freed); if the new one cannot be added, the old one is put back. */
+ * freed); if the new one cannot be added, the old one is put back. With
+ * none, it is added, as the kernel's XFRM_MSG_UPDPOLICY does. */
 static int pol_update(struct sn_xfrm_db *db, const struct sn_xfrm_entry *e)
 {
 	struct sn_policy *old = pol_one(db, e);
@@ -277,7 +278,7 @@ static int pol_update(struct sn_xfrm_db *db, const struct sn_xfrm_entry *e)
 	int rc;
 
 	if (!old)
-		return -ENOENT;
+		return sn_spd_add(db->spd, &e->pol, NULL);
 	keep = old->conf;
 	rc = sn_spd_del(db->spd, old->id);
 	if (rc == 0)

@@ -55,7 +55,7 @@ enum sn_xfrm_kind {
 
 enum sn_xfrm_op {
 	SN_XFRM_ADD = 0,
-	SN_XFRM_UPDATE,                 /* replace an existing one (ENOENT if none) */
+	SN_XFRM_UPDATE,                 /* replace: an SA must exist (ENOENT); a policy is added if not */
 	SN_XFRM_DELETE,                 /* exactly one (ENOENT if none) */
 	SN_XFRM_GET,                    /* print exactly one */
 	SN_XFRM_DELETEALL,              /* every one the filter matches */

@@ -17,6 +17,7 @@
  *   state deleteall|list [src A] [dst B] [proto P] [spi SPI] [mode M] [reqid N]
  *   state flush [proto esp|ah]
  *   policy add|update SELECTOR dir DIR [priority N] [action allow|block] [tmpl ...]
+ *                                      (update adds the policy if it is missing)
  *   policy delete|get SELECTOR dir DIR | index N
  *   policy deleteall|list [SELECTOR] [dir DIR] [index N] [priority N] [action A]
  *   policy flush
