@@ -1244,7 +1244,10 @@ static int parse_policy_select(struct px *p, struct sn_xfrm_entry *e, const char
 	if (rc)
 		return rc;
 	e->pol.action = s.block ? SN_POL_DISCARD : SN_POL_PROTECT;
-	if (s.sel_seen && sel_finish(p, "policy", &e->pol.sel, s.sel_seen))
+	/* A filter may name a protocol or port alone; a whole selector (for
+	 * delete and get) has the family of its src or dst. */
+	if ((s.sel_seen & (S_SRC | S_DST) || (exact && s.sel_seen)) &&
+	    sel_finish(p, "policy", &e->pol.sel, s.sel_seen))
 		return -EINVAL;
 	sel_bits(e, s.sel_seen);
 	if (exact && !(e->match & SN_XFRM_M_INDEX) &&

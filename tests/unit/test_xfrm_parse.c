@@ -627,6 +627,7 @@ static const struct cmd_case cmd_ok[] = {
 	/* 15 */ { "policy list dir out", SN_XFRM_POLICY, SN_XFRM_LIST, SN_XFRM_M_DIR },
 	/* 16 */ { "policy deleteall dst 10.0.0.0/8 action block priority 5", SN_XFRM_POLICY, SN_XFRM_DELETEALL, SN_XFRM_M_DST | SN_XFRM_M_ACTION | SN_XFRM_M_PRIO },
 	/* 17 */ { "policy list src fd00::/64 proto tcp dport 443", SN_XFRM_POLICY, SN_XFRM_LIST, SN_XFRM_M_SRC | SN_XFRM_M_PROTO | SN_XFRM_M_DPORT },
+	/* 18 */ { "policy deleteall proto udp", SN_XFRM_POLICY, SN_XFRM_DELETEALL, SN_XFRM_M_PROTO },
 };
 
 Test(xfrm_cmd, accepted_table)
@@ -687,6 +688,7 @@ static const struct bad_case cmd_bad[] = {
 	/* 14 */ { "policy delete index x", "index x: not a number" },
 	/* 15 */ { "policy list ptype sub", "ptype sub: only main" },
 	/* 16 */ { "state update src 10.0.0.1 dst 10.0.0.2 proto esp spi 1", "missing aead or enc" },
+	/* 17 */ { "policy delete proto udp dir out", "missing src and dst" },
 };
 
 Test(xfrm_cmd, rejected_table)
