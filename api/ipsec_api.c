@@ -3,21 +3,49 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "sealnet/ipsec.h"
 #include "sn_ipsec_api.h"
 #include "sn_ctl.h"
 #include "sn_api.h"
 
-int sn_ipsec_xfrm(const char *line, char *err, size_t errlen)
+int sn_ipsec_xfrm_out(const char *line, FILE *out, char *err, size_t errlen)
 {
 	char tmp[SN_IPSEC_ERR_MAX];
 	int rc;
 
 	if (!line)
 		return sn_err(EFAULT);
-	rc = sn_ipsec_apply_line(line, err ? err : tmp, err ? errlen : sizeof(tmp));
+	rc = sn_ipsec_apply_line_out(line, out, err ? err : tmp, err ? errlen : sizeof(tmp));
 	return rc ? sn_err(-rc) : 0;
+}
+
+int sn_ipsec_xfrm(const char *line, char *err, size_t errlen)
+{
+	return sn_ipsec_xfrm_out(line, stdout, err, errlen);
+}
+
+static int xfrm_words(const char *line)
+{
+	char err[SN_IPSEC_ERR_MAX];
+	int rc = sn_ipsec_apply_line(line, err, sizeof(err));
+
+	return rc ? sn_err(-rc) : 0;
+}
+
+int sn_ipsec_sa_flush(uint8_t proto)
+{
+	if (proto == 0)
+		return xfrm_words("state flush");
+	if (proto != IPPROTO_ESP && proto != IPPROTO_AH)
+		return sn_err(EPROTONOSUPPORT);
+	return xfrm_words(proto == IPPROTO_ESP ? "state flush proto esp" : "state flush proto ah");
+}
+
+int sn_ipsec_policy_flush(void)
+{
+	return xfrm_words("policy flush");
 }
 
 int sn_ipsec_xfrm_file(const char *path, char *err, size_t errlen)
@@ -62,7 +90,8 @@ static int cmd_ipsec(FILE *out, int argc, char **argv, void *ctx)
 	return -1;
 }
 
-/* snctl xfrm state add ... | xfrm policy add ... (one line, as ip xfrm) */
+/* snctl xfrm state|policy COMMAND ... (one line, as ip xfrm): get and
+ * list print in ip xfrm's form; an error is one "error: why" line. */
 static int cmd_xfrm(FILE *out, int argc, char **argv, void *ctx)
 {
 	char line[4096] = "", err[SN_IPSEC_ERR_MAX];
@@ -77,7 +106,7 @@ static int cmd_xfrm(FILE *out, int argc, char **argv, void *ctx)
 		}
 		off += (size_t)n;
 	}
-	if (sn_ipsec_apply_line(line, err, sizeof(err))) {
+	if (sn_ipsec_apply_line_out(line, out, err, sizeof(err))) {
 		fprintf(out, "error: %s\n", err);
 		return -1;
 	}
@@ -87,5 +116,5 @@ static int cmd_xfrm(FILE *out, int argc, char **argv, void *ctx)
 void sn_ipsec_api_register(void)
 {
 	sn_ctl_register("ipsec", cmd_ipsec, NULL, "ipsec sa | policy | sockets: SAs, policies (counters), secured sockets");
-	sn_ctl_register("xfrm", cmd_xfrm, NULL, "xfrm state add ... | xfrm policy add ... (ip xfrm grammar)");
+	sn_ctl_register("xfrm", cmd_xfrm, NULL, "xfrm state|policy add|update|delete|get|deleteall|list|flush ... (ip xfrm grammar)");
 }

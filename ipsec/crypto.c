@@ -39,17 +39,20 @@ static const struct enc_spec enc_specs[] = {
 
 struct auth_spec {
 	uint8_t key_len, icv_len, digest_len;
+	uint8_t icv_alt;                /* another accepted truncation, 0 = none */
 	const char *why_key, *why_icv;
 };
 
 static const struct auth_spec auth_specs[] = {
-	[SN_AUTH_NONE] = { 0, 0, 0, "", "" },
-	[SN_AUTH_HMAC_SHA1_96] = { 20, 12, 20,
+	[SN_AUTH_NONE] = { 0, 0, 0, 0, "", "" },
+	[SN_AUTH_HMAC_SHA1_96] = { 20, 12, 20, 0,
 		"hmac(sha1) needs a 160-bit key (RFC 2404)",
 		"hmac(sha1) has a 96-bit ICV (RFC 2404)" },
-	[SN_AUTH_HMAC_SHA256_128] = { 32, 16, 32,
+	/* 96 bits too: what Linux gives `auth hmac(sha256)` (the pre-RFC 4868
+	 * draft's truncation, kept by the kernel for compatibility). */
+	[SN_AUTH_HMAC_SHA256_128] = { 32, 16, 32, 12,
 		"hmac(sha256) needs a 256-bit key (RFC 4868)",
-		"hmac(sha256) has a 128-bit ICV (RFC 4868)" },
+		"hmac(sha256) has a 128-bit ICV (RFC 4868) or 96 bits (Linux)" },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -100,7 +103,7 @@ static int check_keys(enum sn_enc_alg enc, size_t enc_key_len,
 		return fail(why, "an AEAD algorithm takes no auth key");
 	if (*icv_len == 0)
 		*icv_len = want_icv;
-	if (*icv_len != want_icv)
+	if (*icv_len != want_icv && !(a->icv_alt && *icv_len == a->icv_alt))
 		return fail(why, auth == SN_AUTH_NONE ?
 			    "AEAD ICV must be 128 bits" : a->why_icv);
 	return 0;

@@ -16,6 +16,7 @@
 #include "ipsec_dp.h"
 #include "sockpol.h"
 #include "sn_ipsec_api.h"
+#include "xfrm_apply.h"
 #include "xfrm_parse.h"
 
 struct sn_ipsec sn_ipsec;
@@ -121,81 +122,90 @@ static int refresh_one(const struct sn_policy *cpol, void *ctx)
 	return 0;
 }
 
-static int add_sa(const struct sn_sa_conf *conf, char *err, size_t errlen)
+/* Deleted SAs need nothing here: policies and sockets hold references
+ * with generations (sad.h), which turn stale, so their next packet looks
+ * for another SA, or is held or dropped: never sent in the clear. */
+static int apply_live(const struct sn_xfrm_entry *e, FILE *out, char *err, size_t errlen)
 {
-	struct sn_sa *sa;
+	struct sn_xfrm_db db = { sn_ipsec.sad, sn_ipsec.spd, sn_ipsec_now_s(), out,
+				 install_why, 0, 0 };
 	int rc;
 
-	install_why[0] = '\0';
-	rc = sn_sad_add(sn_ipsec.sad, conf, sn_ipsec_now_s(), &sa);
-	if (rc) {
-		snprintf(err, errlen, "state add: %s", install_why[0] ? install_why :
-			 rc == -EEXIST ? "an SA with this SPI, destination and protocol exists" :
-			 strerror(-rc));
-		return rc;
+	if (!sn_ipsec.up) {
+		snprintf(err, errlen, "IPsec is not running (start the stack first)");
+		return -ENETDOWN;
 	}
-	sn_spd_foreach(sn_ipsec.spd, SN_DIR_OUT, refresh_one, NULL);
-	return 0;
-}
-
-static int add_policy(const struct sn_pol_conf *conf, char *err, size_t errlen)
-{
-	struct sn_policy *pol;
-	int rc = sn_spd_add(sn_ipsec.spd, conf, &pol);
-
-	if (rc)
-		snprintf(err, errlen, "policy add: %s", rc == -EEXIST ?
-			 "a policy with this selector and direction exists" : strerror(-rc));
+	install_why[0] = '\0';
+	rc = sn_xfrm_apply(&db, e, err, errlen);
+	if (db.sas_added)
+		sn_spd_foreach(sn_ipsec.spd, SN_DIR_OUT, refresh_one, NULL);
 	return rc;
 }
 
 int sn_ipsec_apply(const struct sn_xfrm_entry *e, char *err, size_t errlen)
 {
-	if (!sn_ipsec.up) {
-		snprintf(err, errlen, "IPsec is not running (start the stack first)");
-		return -ENETDOWN;
-	}
-	switch (e->kind) {
-	case SN_XFRM_SA:
-		return add_sa(&e->sa, err, errlen);
-	case SN_XFRM_POLICY:
-		return add_policy(&e->pol, err, errlen);
-	case SN_XFRM_EMPTY:
-		return 0;
-	}
-	return -EINVAL;
+	return apply_live(e, NULL, err, errlen);
 }
 
-int sn_ipsec_apply_line(const char *line, char *err, size_t errlen)
+static void warn_to(FILE *out, const char *where, unsigned warn)
+{
+	for (unsigned bit = 1; bit && warn; bit <<= 1)
+		if (warn & bit)
+			fprintf(out, "%s%s\n", where, sn_xfrm_warning(bit));
+}
+
+int sn_ipsec_apply_line_out(const char *line, FILE *out, char *err, size_t errlen)
 {
 	struct sn_xfrm_entry e;
 	int rc = sn_xfrm_parse_line(line, &e, err, errlen);
 
 	if (rc == 0)
-		rc = sn_ipsec_apply(&e, err, errlen);
-	memset(&e, 0, sizeof(e));       /* keys */
+		rc = apply_live(&e, out, err, errlen);
+	if (rc == 0 && out)
+		warn_to(out, "warning: ", e.warn);
+	explicit_bzero(&e, sizeof(e));  /* keys */
 	return rc;
 }
 
+int sn_ipsec_apply_line(const char *line, char *err, size_t errlen)
+{
+	return sn_ipsec_apply_line_out(line, NULL, err, errlen);
+}
+
 struct load_ctx {
-	char *err;
-	size_t errlen;
+	const char *path;
 };
 
-static int load_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx)
+/* At start, on stderr: each reserved SPI, and anti-replay off once (it is
+ * the same sentence for every such SA). */
+static void load_warnings(const char *path, unsigned line, unsigned warn)
+{
+	static bool replay_warned;
+	char where[300];
+
+	if (warn & SN_XFRM_WARN_NO_REPLAY) {
+		if (replay_warned)
+			warn &= ~(unsigned)SN_XFRM_WARN_NO_REPLAY;
+		replay_warned = true;
+	}
+	snprintf(where, sizeof(where), "sealnet: warning: %s:%u: ", path, line);
+	warn_to(stderr, where, warn);
+}
+
+static int load_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx, char *why,
+		      size_t whylen)
 {
 	struct load_ctx *l = ctx;
-	char why[SN_IPSEC_ERR_MAX];
-	int rc = sn_ipsec_apply(e, why, sizeof(why));
+	int rc = apply_live(e, NULL, why, whylen);
 
-	if (rc)
-		snprintf(l->err, l->errlen, "line %u: %s", line, why);
+	if (rc == 0)
+		load_warnings(l->path, line, e->warn);
 	return rc;
 }
 
 int sn_ipsec_load(const char *path, char *err, size_t errlen)
 {
-	struct load_ctx l = { err, errlen };
+	struct load_ctx l = { path };
 	FILE *f = fopen(path, "r");
 	int rc;
 
@@ -203,19 +213,45 @@ int sn_ipsec_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	rc = sn_xfrm_parse_file(f, load_entry, &l, err, errlen);
+	rc = sn_xfrm_parse_file(f, path, load_entry, &l, err, errlen);
 	fclose(f);
 	return rc < 0 ? rc : 0;
 }
 
-/* Check a file without a running stack (option parsing). */
-static int check_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx)
+/* ---- Checking a file before start ---------------------------------------------- */
+
+/* The install check without keeping the keys: the backend is asked to
+ * make the SA's crypto, which is freed at once. */
+static int check_install(struct sn_sa *sa, void *ctx)
 {
-	return 0;
+	struct sn_crypto *c = NULL;
+	const char *why = NULL;
+	int rc = sn_crypto_new_conf(&c, sn_crypto_default(), &sa->conf, &why);
+
+	if (rc && why)
+		snprintf(ctx, SN_IPSEC_ERR_MAX, "%s", why);
+	sn_crypto_free(c);
+	return rc;
 }
 
+static int check_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx, char *why,
+		       size_t whylen)
+{
+	struct sn_xfrm_db *db = ctx;
+
+	((char *)db->install_why)[0] = '\0';
+	return sn_xfrm_apply(db, e, why, whylen);
+}
+
+/* Every line is parsed and applied to scratch tables, as at start: a line
+ * that would not install (a duplicate SA, a bad combination) stops the
+ * program before anything starts, with PATH:LINE: why. */
 int sn_ipsec_check_file(const char *path, char *err, size_t errlen)
 {
+	char why[SN_IPSEC_ERR_MAX] = "";
+	struct sn_sad_hooks hooks = { check_install, NULL, why };
+	struct sn_spd_conf sc = { .max_policies = SN_IPSEC_MAX_POLICIES };
+	struct sn_xfrm_db db = { .install_why = why };
 	FILE *f = fopen(path, "r");
 	int rc;
 
@@ -223,7 +259,15 @@ int sn_ipsec_check_file(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	rc = sn_xfrm_parse_file(f, check_entry, NULL, err, errlen);
+	rc = sn_sad_create(&db.sad, SN_IPSEC_MAX_SAS, &hooks);
+	if (rc == 0)
+		rc = sn_spd_create(&db.spd, &sc);
+	if (rc == 0)
+		rc = sn_xfrm_parse_file(f, path, check_entry, &db, err, errlen);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 	fclose(f);
+	sn_spd_free(db.spd);
+	sn_sad_free(db.sad);
 	return rc < 0 ? -1 : 0;
 }

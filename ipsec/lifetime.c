@@ -18,22 +18,13 @@ void sn_life_defaults(struct sn_lifetime *l)
 	l->soft_bytes = SN_LIFETIME_BYTES_DEFAULT / 100 * SN_LIFETIME_SOFT_PERCENT;
 }
 
-static bool life_is_zero(const struct sn_lifetime *l)
-{
-	static const struct sn_lifetime zero;
-
-	return memcmp(l, &zero, sizeof(zero)) == 0;
-}
-
 int sn_life_init(struct sn_life *l, const struct sn_lifetime *conf, uint64_t now)
 {
 	if (!l)
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
-	if (!conf || life_is_zero(conf))
-		sn_life_defaults(&l->lim);
-	else
-		l->lim = *conf;
+	if (conf)
+		l->lim = *conf;         /* 0 in a field: no limit there */
 	l->added = now;
 	return 0;
 }

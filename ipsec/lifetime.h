@@ -7,8 +7,11 @@
  * means (sn_life_state). Time is whatever seconds clock the caller uses,
  * passed in: nothing here reads a clock.
  *
- * A conf with no limit at all gets the seed's default policy: hard at 1
- * hour and 55 GB, soft (rekey) at 90% of each.
+ * A limit of 0 is no limit, and a conf with none at all lives until it is
+ * deleted: a manual SA means what `ip xfrm` means (no key manager rekeys
+ * it). The socket security policy's defaults (hard at 1 hour and 55 GB,
+ * soft at 90% of each) are for negotiated SAs: the key manager fills
+ * conf.life with sn_life_defaults() or the proposal's lifetimes.
  */
 #ifndef SN_LIFETIME_H
 #define SN_LIFETIME_H
@@ -42,10 +45,10 @@ struct sn_life {
 	bool hard;
 };
 
-/* Fill *l with the default policy's limits. */
+/* Fill *l with the default policy's limits (for negotiated SAs). */
 void sn_life_defaults(struct sn_lifetime *l);
 
-/* conf NULL or all zero: the defaults. Returns 0 or -EINVAL. */
+/* conf NULL or all zero: no limit. Returns 0 or -EINVAL. */
 SN_MUST_CHECK int sn_life_init(struct sn_life *l, const struct sn_lifetime *conf,
 			       uint64_t now);
 

@@ -35,12 +35,19 @@ struct sn_replay {
 	uint64_t top;                   /* highest number accepted; 0 = none yet */
 	uint32_t window;                /* packets */
 	uint32_t word_mask;             /* ring words - 1 */
+	bool off;                       /* replay-window 0: nothing is checked */
 	uint64_t bits[SN_REPLAY_WORDS];
 };
 
 /* window 0 = SN_REPLAY_DEFAULT; otherwise SN_REPLAY_MIN..SN_REPLAY_MAX.
  * Returns 0 or -EINVAL. */
 SN_MUST_CHECK int sn_replay_init(struct sn_replay *r, uint32_t window);
+
+/* Anti-replay off (ip xfrm's replay-window 0, the kernel's default for
+ * manual SAs): every number is accepted, a restarted peer's 1 included;
+ * top still follows the highest number seen, for listings. Not with ESN
+ * (the high half is inferred from the window, RFC 4303 A2). */
+void sn_replay_init_off(struct sn_replay *r);
 
 /* Is seq_lo (the header's 32 bits) acceptable? With esn, the high half is
  * inferred as RFC 4303 A2.2 says. Returns 0 and the full number in

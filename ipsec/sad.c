@@ -169,12 +169,17 @@ static int conf_check(const struct sn_sa_conf *c)
 {
 	if (c->proto != SN_IPPROTO_ESP && c->proto != SN_IPPROTO_AH)
 		return -EINVAL;
-	if (c->spi < 256 || !family_ok(c->dst.family) || c->src.family != c->dst.family)
-		return -EINVAL;         /* RFC 4303 2.1: SPIs 0-255 reserved */
+	/* RFC 4303 2.1: 0 is never an SA's; 1-255 are reserved by IANA but
+	 * the kernel installs them (its selftests use spi 1): the parser
+	 * warns about them. */
+	if (c->spi == 0 || !family_ok(c->dst.family) || c->src.family != c->dst.family)
+		return -EINVAL;
 	if (c->mode != SN_MODE_TRANSPORT && c->mode != SN_MODE_TUNNEL)
 		return -EINVAL;
-	if (c->flags & ~(uint32_t)SN_SA_F_ESN)
+	if (c->flags & ~(uint32_t)(SN_SA_F_ESN | SN_SA_F_NO_REPLAY))
 		return -EINVAL;
+	if ((c->flags & SN_SA_F_NO_REPLAY) && ((c->flags & SN_SA_F_ESN) || c->replay_window))
+		return -EINVAL;         /* ESN infers from the window (RFC 4303 A2) */
 	if (c->encap && (c->proto != SN_IPPROTO_ESP || !c->encap_sport || !c->encap_dport))
 		return -EINVAL;
 	return algs_ok(c) && sel_ok(&c->sel) ? 0 : -EINVAL;
@@ -239,12 +244,15 @@ static void slot_put(struct sn_sad *sad, struct sn_sa *sa)
 static int slot_init(struct sn_sad *sad, struct sn_sa *sa, const struct sn_sa_conf *conf,
 		     uint64_t now)
 {
-	int rc;
+	int rc = 0;
 
 	sa->conf = *conf;
 	sa->seq_limit = conf->flags & SN_SA_F_ESN ? UINT64_MAX : UINT32_MAX;
 	sa->serial = ++sad->serial;
-	rc = sn_replay_init(&sa->replay, conf->replay_window);
+	if (conf->flags & SN_SA_F_NO_REPLAY)
+		sn_replay_init_off(&sa->replay);
+	else
+		rc = sn_replay_init(&sa->replay, conf->replay_window);
 	/* Taken over mid-stream (replay-seq, replay-oseq): the window's top
 	 * is the last number seen, nothing in it seen yet. */
 	sa->replay.top = conf->seq_in;
@@ -274,6 +282,52 @@ int sn_sad_add(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
 		slot_put(sad, sa);
 		return rc < 0 ? rc : -EINVAL;
 	}
+	link_sa(sad, sa);
+	if (out)
+		*out = sa;
+	return 0;
+}
+
+/* What an SA has lived through goes with it to its replacement: sequence
+ * numbers (the peer's window has seen them), the replay window if its
+ * size is unchanged, lifetime use, counters. */
+static void carry_over(struct sn_sa *to, struct sn_sa *from)
+{
+	if (to->seq_out < from->seq_out)
+		to->seq_out = from->seq_out;
+	if (to->replay.window == from->replay.window && to->replay.off == from->replay.off &&
+	    to->replay.top <= from->replay.top)
+		to->replay = from->replay;
+	to->life.first_use = from->life.first_use;
+	to->life.bytes = from->life.bytes;
+	to->life.packets = from->life.packets;
+	to->life.used = from->life.used;
+	to->life.added = from->life.added;
+	memcpy(to->ctr, from->ctr, sizeof(to->ctr));
+	memset(from->ctr, 0, sizeof(from->ctr));       /* counted once, in to */
+}
+
+int sn_sad_update(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
+		  struct sn_sa **out)
+{
+	struct sn_sa *old, *sa;
+	int rc;
+
+	if (!sad || !conf || conf_check(conf))
+		return -EINVAL;
+	old = sn_sad_lookup(sad, conf->spi, &conf->dst, conf->proto);
+	if (!old)
+		return -ENOENT;
+	if (sad->nfree == 0)
+		return -ENOSPC;
+	sa = &sad->sa[sad->free_stack[--sad->nfree]];
+	rc = slot_init(sad, sa, conf, now);
+	if (rc) {
+		slot_put(sad, sa);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	carry_over(sa, old);
+	sn_sad_remove(sad, old);
 	link_sa(sad, sa);
 	if (out)
 		*out = sa;

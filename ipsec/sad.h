@@ -78,6 +78,14 @@ void sn_sad_free(struct sn_sad *sad);
  * the install hook's error. *out (may be NULL) gets the SA. */
 SN_MUST_CHECK int sn_sad_add(struct sn_sad *sad, const struct sn_sa_conf *conf,
 			     uint64_t now, struct sn_sa **out);
+/* Replace the SA with conf's (SPI, dst, proto) by conf, as `ip xfrm state
+ * update`: a new slot (so every reference to the old one turns stale and
+ * its users choose again) that keeps the old one's sequence numbers,
+ * replay window (same size), lifetime use and counters. -ENOENT if there
+ * is none, -EINVAL, -ENOSPC (no free slot for the swap), or the install
+ * hook's error: the old SA then stays as it was. */
+SN_MUST_CHECK int sn_sad_update(struct sn_sad *sad, const struct sn_sa_conf *conf,
+				uint64_t now, struct sn_sa **out);
 /* -ENOENT if there is no such SA. */
 SN_MUST_CHECK int sn_sad_del(struct sn_sad *sad, uint32_t spi, const struct sn_ip *dst,
 			     uint8_t proto);

@@ -97,6 +97,7 @@ struct sn_selector {
 enum sn_sa_mode { SN_MODE_TRANSPORT = 0, SN_MODE_TUNNEL };
 
 #define SN_SA_F_ESN 0x1                 /* 64-bit sequence numbers, RFC 4304 */
+#define SN_SA_F_NO_REPLAY 0x2           /* replay-window 0: anti-replay off */
 
 struct sn_lifetime {
 	uint64_t soft_bytes, hard_bytes;        /* 0 = no limit */
@@ -108,10 +109,10 @@ struct sn_lifetime {
 struct sn_sa_conf {
 	struct sn_ip src, dst;          /* tunnel: outer; transport: the peers */
 	uint8_t proto;                  /* SN_IPPROTO_ESP or SN_IPPROTO_AH */
-	uint32_t spi;                   /* host order, >= 256 (RFC 4303 2.1) */
+	uint32_t spi;                   /* host order, not 0; 1-255 reserved (RFC 4303 2.1) */
 	enum sn_sa_mode mode;
 	uint32_t reqid;
-	uint32_t replay_window;         /* packets, 0 = default */
+	uint32_t replay_window;         /* packets, 0 = default (SN_SA_F_NO_REPLAY: off) */
 	uint64_t seq_in;                /* replay-seq(-hi): last inbound seen, 0 = none */
 	uint64_t seq_out;               /* replay-oseq(-hi): last outbound sent */
 	uint32_t flags;                 /* SN_SA_F_* */

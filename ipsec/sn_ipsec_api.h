@@ -20,11 +20,18 @@ struct sn_flow;
 int sn_ipsec_start(void);
 void sn_ipsec_stop(void);
 
-/* Install one parsed entry, one line of `ip xfrm` grammar, or a file. */
+/* Apply one parsed entry, one line of `ip xfrm` grammar (any command:
+ * add, update, delete, get, deleteall, list, flush), or a file. get and
+ * list print to out (NULL: nowhere), and so do the line's warnings
+ * ("warning: ..."). A file's errors are "PATH:LINE: why"; its warnings go
+ * to stderr. */
 int sn_ipsec_apply(const struct sn_xfrm_entry *e, char *err, size_t errlen);
 int sn_ipsec_apply_line(const char *line, char *err, size_t errlen);
+int sn_ipsec_apply_line_out(const char *line, FILE *out, char *err, size_t errlen);
 int sn_ipsec_load(const char *path, char *err, size_t errlen);
-/* Parse a file without installing anything: -1 with "line N: ..." */
+/* Parse a file and apply it to scratch tables (crypto checked, nothing
+ * kept): -1 with "PATH:LINE: why" for the first line that would fail at
+ * start, whether it does not parse or would not install. */
 int sn_ipsec_check_file(const char *path, char *err, size_t errlen);
 
 /* Delete an SA by (SPI, destination, protocol): its keys are wiped. */

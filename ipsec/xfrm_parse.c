@@ -537,6 +537,7 @@ enum {
 
 struct sa_px {
 	struct sn_sa_conf *sa;
+	unsigned *warn;                 /* SN_XFRM_WARN_* */
 	uint64_t seen;                  /* 1 << K_* */
 	bool window_zero;               /* replay-window 0 given */
 };
@@ -572,8 +573,9 @@ static int kw_xfrm_proto(struct px *p, uint8_t *proto)
 }
 
 /* RFC 4303 2.1, RFC 4302 2.4: 1-255 reserved by IANA, 0 for local use.
- * A template's spi 0 means "any". */
-static int kw_spi(struct px *p, bool zero_ok, uint32_t *spi)
+ * The kernel installs 1-255 (its own selftests use spi 1), so they are
+ * accepted with a warning (*reserved set). A template's spi 0 is "any". */
+static int kw_spi(struct px *p, bool zero_ok, uint32_t *spi, bool *reserved)
 {
 	const char *v = peek(p);
 	int rc = kw_u32(p, "spi", spi);
@@ -582,20 +584,29 @@ static int kw_spi(struct px *p, bool zero_ok, uint32_t *spi)
 		return rc;
 	if (*spi == 0)
 		return fail(p, "spi %s: SPI 0 is reserved (RFC 4303 2.1)", v);
-	if (*spi < 256)
-		return fail(p, "spi %s: SPIs 1-255 are reserved (RFC 4303 2.1)", v);
+	*reserved = *spi < 256;
 	return 0;
 }
 
 static int st_src(struct px *p, struct sa_px *s) { return kw_addr(p, "src", &s->sa->src); }
 static int st_dst(struct px *p, struct sa_px *s) { return kw_addr(p, "dst", &s->sa->dst); }
 static int st_proto(struct px *p, struct sa_px *s) { return kw_xfrm_proto(p, &s->sa->proto); }
-static int st_spi(struct px *p, struct sa_px *s) { return kw_spi(p, false, &s->sa->spi); }
+static int st_spi(struct px *p, struct sa_px *s)
+{
+	bool reserved = false;
+	int rc = kw_spi(p, false, &s->sa->spi, &reserved);
+
+	if (reserved)
+		*s->warn |= SN_XFRM_WARN_SPI_RESERVED;
+	return rc;
+}
+
 static int st_mode(struct px *p, struct sa_px *s) { return kw_mode(p, &s->sa->mode); }
 static int st_reqid(struct px *p, struct sa_px *s) { return kw_u32(p, "reqid", &s->sa->reqid); }
 
-/* 0 turns the kernel's check off; sealnet always checks (RFC 4303 3.4.3):
- * 0 is noted here and refused by sa_check, which names esn if given. */
+/* 0 turns anti-replay off, as in the kernel (its default, and the only
+ * way a restarted peer, which starts again at 1, is not taken for a
+ * replay); it is warned about. Omitted: sealnet's default window. */
 static int st_window(struct px *p, struct sa_px *s)
 {
 	const char *v = peek(p);
@@ -605,6 +616,8 @@ static int st_window(struct px *p, struct sa_px *s)
 		return -EINVAL;
 	if (n == 0) {
 		s->window_zero = true;
+		s->sa->flags |= SN_SA_F_NO_REPLAY;
+		*s->warn |= SN_XFRM_WARN_NO_REPLAY;
 		return 0;
 	}
 	if (n < 32)
@@ -630,9 +643,12 @@ static int st_flag(struct px *p, struct sa_px *s)
 	if (!word_in(v, state_flags))
 		return fail(p, "flag %s: not a state flag", v);
 	do {
-		if (strcmp(v, "esn") != 0)
-			return fail(p, "flag %s: not supported (esn only)", v);
-		s->sa->flags |= SN_SA_F_ESN;
+		/* af-unspec (strongSwan sets it on every SA) only lets the kernel
+		 * take selectors of another family: nothing to do here. */
+		if (strcmp(v, "esn") != 0 && strcmp(v, "af-unspec") != 0)
+			return fail(p, "flag %s: not supported (esn, af-unspec)", v);
+		if (strcmp(v, "esn") == 0)
+			s->sa->flags |= SN_SA_F_ESN;
 		v = peek(p) && word_in(peek(p), state_flags) ? p->ws->w[p->i++] : NULL;
 	} while (v);
 	return 0;
@@ -919,9 +935,6 @@ static int sa_check(struct px *p, const struct sa_px *s)
 		return -EINVAL;
 	if ((sa->flags & SN_SA_F_ESN) && s->window_zero)
 		return fail(p, "flag esn: esn needs replay-window > 0 (RFC 4303 A2)");
-	if (s->window_zero)
-		return fail(p, "replay-window 0: would turn anti-replay off, which sealnet "
-			    "does not do; omit it for the default %d", SN_REPLAY_DEFAULT);
 	if (sa->encap && sa->proto != SN_IPPROTO_ESP)
 		return fail(p, "encap: UDP encapsulation is for ESP only (RFC 3948)");
 	if (!(sa->flags & SN_SA_F_ESN) && (seen(s, K_RSEQHI) || seen(s, K_ROSEQHI)))
@@ -932,9 +945,9 @@ static int sa_check(struct px *p, const struct sa_px *s)
 	return sa_check_limits(p, &sa->life);
 }
 
-static int parse_state(struct px *p, struct sn_sa_conf *sa)
+static int parse_state(struct px *p, struct sn_sa_conf *sa, unsigned *warn)
 {
-	struct sa_px s = { .sa = sa };
+	struct sa_px s = { .sa = sa, .warn = warn };
 	int rc = 0;
 
 	while (rc == 0 && p->i < p->ws->n)
@@ -971,7 +984,7 @@ static int tmpl_field(struct px *p, struct sn_pol_tmpl *t, unsigned bit)
 	case T_SRC: return kw_addr(p, "tmpl src", &t->src);
 	case T_DST: return kw_addr(p, "tmpl dst", &t->dst);
 	case T_PROTO: return kw_xfrm_proto(p, &t->proto);
-	case T_SPI: return kw_spi(p, true, &t->spi);
+	case T_SPI: { bool r; return kw_spi(p, true, &t->spi, &r); }
 	case T_REQID: return kw_u32(p, "reqid", &t->reqid);
 	case T_MODE: return kw_mode(p, &t->mode);
 	default: return tmpl_level(p, t);
@@ -1119,9 +1132,152 @@ static int parse_policy(struct px *p, struct sn_pol_conf *pol)
 
 /* ---- Lines and files -------------------------------------------------------------------------------- */
 
+/* ---- delete, get, deleteall, list, flush ---------------------------------------------------- */
+
+/* state delete|get|deleteall|list|flush: the words that select SAs. */
+static int state_filter_word(struct px *p, struct sn_xfrm_entry *e, const char *w)
+{
+	struct sn_sa_conf *sa = &e->sa;
+	static const struct { const char *name; uint32_t bit; } kws[] = {
+		{ "src", SN_XFRM_M_SRC }, { "dst", SN_XFRM_M_DST }, { "proto", SN_XFRM_M_PROTO },
+		{ "spi", SN_XFRM_M_SPI }, { "mode", SN_XFRM_M_MODE }, { "reqid", SN_XFRM_M_REQID },
+	};
+	uint32_t bit = 0;
+	bool r;
+
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+		if (strcmp(w, kws[i].name) == 0)
+			bit = kws[i].bit;
+	if (!bit)
+		return fail(p, "%s: not a word of state %s", w,
+			    e->op == SN_XFRM_FLUSH ? "flush (proto only)" : "ID");
+	if (e->match & bit)
+		return fail(p, "%s: given twice", w);
+	e->match |= bit;
+	p->i++;
+	switch (bit) {
+	case SN_XFRM_M_SRC: return kw_addr(p, "src", &sa->src);
+	case SN_XFRM_M_DST: return kw_addr(p, "dst", &sa->dst);
+	case SN_XFRM_M_PROTO: return kw_xfrm_proto(p, &sa->proto);
+	case SN_XFRM_M_SPI: return kw_spi(p, false, &sa->spi, &r);
+	case SN_XFRM_M_MODE: return kw_mode(p, &sa->mode);
+	default: return kw_u32(p, "reqid", &sa->reqid);
+	}
+}
+
+static int parse_state_select(struct px *p, struct sn_xfrm_entry *e, const char *cmd)
+{
+	const uint32_t id = SN_XFRM_M_DST | SN_XFRM_M_PROTO | SN_XFRM_M_SPI;
+	int rc = 0;
+
+	while (rc == 0 && p->i < p->ws->n) {
+		const char *w = p->ws->w[p->i];
+
+		if (e->op == SN_XFRM_FLUSH && strcmp(w, "proto"))
+			return fail(p, "state flush: takes proto only, not %s", w);
+		rc = state_filter_word(p, e, w);
+	}
+	if (rc)
+		return rc;
+	if ((e->op == SN_XFRM_DELETE || e->op == SN_XFRM_GET) && (e->match & id) != id)
+		return fail(p, "state %s: needs dst, proto and spi (the SA's ID)", cmd);
+	if ((e->match & SN_XFRM_M_SRC) && (e->match & SN_XFRM_M_DST) &&
+	    e->sa.src.family != e->sa.dst.family)
+		return fail(p, "src and dst families differ");
+	return 0;
+}
+
+/* policy delete|get|deleteall|list|flush: selector words and the filters. */
+static int pol_filter_word(struct px *p, struct sn_xfrm_entry *e, struct pol_px *s,
+			   const char *w)
+{
+	static const struct { const char *name; uint32_t bit; } kws[] = {
+		{ "dir", SN_XFRM_M_DIR }, { "index", SN_XFRM_M_INDEX },
+		{ "priority", SN_XFRM_M_PRIO }, { "action", SN_XFRM_M_ACTION },
+		{ "ptype", 0 },
+	};
+	int rc = sel_word(p, &e->pol.sel, &s->sel_seen);
+
+	if (rc)
+		return rc < 0 ? rc : 0;
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
+		uint32_t bit = kws[i].bit;
+
+		if (strcmp(w, kws[i].name) != 0)
+			continue;
+		if (e->match & bit)
+			return fail(p, "%s: given twice", w);
+		e->match |= bit;
+		p->i++;
+		switch (bit) {
+		case SN_XFRM_M_DIR: return pol_dir(p, s);
+		case SN_XFRM_M_INDEX: return kw_u32(p, "index", &e->index);
+		case SN_XFRM_M_PRIO: return pol_prio(p, s);
+		case SN_XFRM_M_ACTION: return pol_action(p, s);
+		default: return pol_ptype(p, s);
+		}
+	}
+	return fail(p, "%s: not a word of policy %s", w,
+		    e->op == SN_XFRM_FLUSH ? "flush (ptype only)" : "SELECTOR or filter");
+}
+
+static void sel_bits(struct sn_xfrm_entry *e, unsigned seen)
+{
+	e->match |= (seen & S_SRC ? SN_XFRM_M_SRC : 0) | (seen & S_DST ? SN_XFRM_M_DST : 0) |
+		    (seen & S_PROTO ? SN_XFRM_M_PROTO : 0) |
+		    (seen & S_SPORT ? SN_XFRM_M_SPORT : 0) | (seen & S_DPORT ? SN_XFRM_M_DPORT : 0);
+}
+
+static int parse_policy_select(struct px *p, struct sn_xfrm_entry *e, const char *cmd)
+{
+	struct pol_px s = { .pol = &e->pol };
+	bool exact = e->op == SN_XFRM_DELETE || e->op == SN_XFRM_GET;
+	int rc = 0;
+
+	while (rc == 0 && p->i < p->ws->n) {
+		const char *w = p->ws->w[p->i];
+
+		if (e->op == SN_XFRM_FLUSH && strcmp(w, "ptype"))
+			return fail(p, "policy flush: takes ptype only, not %s", w);
+		rc = pol_filter_word(p, e, &s, w);
+	}
+	if (rc)
+		return rc;
+	e->pol.action = s.block ? SN_POL_DISCARD : SN_POL_PROTECT;
+	/* A filter may name a protocol or port alone; a whole selector (for
+	 * delete and get) has the family of its src or dst. */
+	if ((s.sel_seen & (S_SRC | S_DST) || (exact && s.sel_seen)) &&
+	    sel_finish(p, "policy", &e->pol.sel, s.sel_seen))
+		return -EINVAL;
+	sel_bits(e, s.sel_seen);
+	if (exact && !(e->match & SN_XFRM_M_INDEX) &&
+	    (!s.sel_seen || !(e->match & SN_XFRM_M_DIR)))
+		return fail(p, "policy %s: needs SELECTOR dir DIR, or index N", cmd);
+	if (exact && (e->match & SN_XFRM_M_INDEX) && s.sel_seen)
+		return fail(p, "policy %s: SELECTOR or index, not both", cmd);
+	return 0;
+}
+
+static const char *const ops[] = { "add", "update", "delete", "get", "deleteall", "list",
+				   "flush", "show", NULL };
+
+static int parse_op(struct px *p, const char *obj, const char *cmd, struct sn_xfrm_entry *out)
+{
+	unsigned i = 0;
+
+	while (ops[i] && strcmp(cmd, ops[i]))
+		i++;
+	if (!ops[i])
+		return fail(p, "%s %s: not a command (add, update, delete, get, deleteall, "
+			    "list, flush)", obj, cmd);
+	out->op = i == 7 ? SN_XFRM_LIST : (enum sn_xfrm_op)i;
+	return 0;
+}
+
 static int parse_command(struct px *p, struct sn_xfrm_entry *out)
 {
 	const char *obj, *cmd;
+	bool sa;
 
 	if (p->ws->n == 0)
 		return 0;
@@ -1131,15 +1287,18 @@ static int parse_command(struct px *p, struct sn_xfrm_entry *out)
 		p->i = 2;
 	}
 	obj = arg(p, "line", "state or policy");
-	cmd = obj ? arg(p, obj, "add") : NULL;
+	cmd = obj ? arg(p, obj, "a command (add, delete, list, ...)") : NULL;
 	if (!cmd)
 		return -EINVAL;
 	if (strcmp(obj, "state") && strcmp(obj, "policy"))
 		return fail(p, "%s: expected state or policy", obj);
-	if (strcmp(cmd, "add"))
-		return fail(p, "%s %s: only '%s add' is supported", obj, cmd, obj);
-	out->kind = strcmp(obj, "state") == 0 ? SN_XFRM_SA : SN_XFRM_POLICY;
-	return out->kind == SN_XFRM_SA ? parse_state(p, &out->sa) : parse_policy(p, &out->pol);
+	if (parse_op(p, obj, cmd, out))
+		return -EINVAL;
+	sa = strcmp(obj, "state") == 0;
+	out->kind = sa ? SN_XFRM_SA : SN_XFRM_POLICY;
+	if (out->op == SN_XFRM_ADD || out->op == SN_XFRM_UPDATE)
+		return sa ? parse_state(p, &out->sa, &out->warn) : parse_policy(p, &out->pol);
+	return sa ? parse_state_select(p, out, cmd) : parse_policy_select(p, out, cmd);
 }
 
 int sn_xfrm_parse_line(const char *line, struct sn_xfrm_entry *out, char *err, size_t errlen)
@@ -1178,29 +1337,39 @@ static int read_line(FILE *f, char *buf, size_t size)
 	return 1;
 }
 
-static int load_line(const char *buf, unsigned lineno, struct sn_xfrm_entry *e,
-		     sn_xfrm_entry_fn fn, void *ctx, char *err, size_t errlen)
+static void where(char *buf, size_t len, const char *name, unsigned lineno)
 {
-	char why[256];
-	int rc = sn_xfrm_parse_line(buf, e, why, sizeof(why));
-
-	if (rc) {
-		snprintf(err, errlen, "line %u: %s", lineno, why);
-		return rc;
-	}
-	if (e->kind == SN_XFRM_EMPTY)
-		return 0;
-	rc = fn(e, lineno, ctx);
-	if (rc < 0) {
-		snprintf(err, errlen, "line %u: not installed: %s", lineno, strerror(-rc));
-		return rc;
-	}
-	return 1;
+	if (name)
+		snprintf(buf, len, "%s:%u", name, lineno);
+	else
+		snprintf(buf, len, "line %u", lineno);
 }
 
-int sn_xfrm_parse_file(FILE *f, sn_xfrm_entry_fn fn, void *ctx, char *err, size_t errlen)
+static int load_line(const char *buf, const char *name, unsigned lineno,
+		     struct sn_xfrm_entry *e, sn_xfrm_entry_fn fn, void *ctx,
+		     char *err, size_t errlen)
 {
-	char buf[SN_XFRM_LINE_MAX];
+	char why[256] = "", at[300];
+	int rc = sn_xfrm_parse_line(buf, e, why, sizeof(why));
+
+	if (rc == 0 && e->kind == SN_XFRM_EMPTY)
+		return 0;
+	if (rc == 0) {
+		rc = fn(e, lineno, ctx, why, sizeof(why));
+		if (rc >= 0)
+			return 1;
+		if (!why[0])
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+	}
+	where(at, sizeof(at), name, lineno);
+	snprintf(err, errlen, "%s: %s", at, why);
+	return rc;
+}
+
+int sn_xfrm_parse_file(FILE *f, const char *name, sn_xfrm_entry_fn fn, void *ctx,
+		       char *err, size_t errlen)
+{
+	char buf[SN_XFRM_LINE_MAX], at[300];
 	struct sn_xfrm_entry e;
 	unsigned lineno = 0;
 	int count = 0, rc;
@@ -1213,19 +1382,32 @@ int sn_xfrm_parse_file(FILE *f, sn_xfrm_entry_fn fn, void *ctx, char *err, size_
 		return -EINVAL;
 	}
 	while ((rc = read_line(f, buf, sizeof(buf))) > 0) {
-		rc = load_line(buf, ++lineno, &e, fn, ctx, err, errlen);
+		rc = load_line(buf, name, ++lineno, &e, fn, ctx, err, errlen);
 		if (rc < 0)
 			break;
 		count += rc;
 	}
+	where(at, sizeof(at), name, lineno + 1);
 	if (rc < 0 && !err[0])
-		snprintf(err, errlen, "line %u: longer than %d characters", lineno + 1,
-			 SN_XFRM_LINE_MAX - 1);
+		snprintf(err, errlen, "%s: longer than %d characters", at, SN_XFRM_LINE_MAX - 1);
 	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "line %u: read error", lineno + 1);
+		snprintf(err, errlen, "%s: read error", at);
 		rc = -EIO;
 	}
 	explicit_bzero(buf, sizeof(buf));
 	explicit_bzero(&e, sizeof(e));
 	return rc < 0 ? rc : count;
+}
+
+const char *sn_xfrm_warning(unsigned bit)
+{
+	switch (bit) {
+	case SN_XFRM_WARN_NO_REPLAY:
+		return "replay-window 0: anti-replay is off for this SA: replayed packets "
+		       "are accepted (and a restarted peer's, from sequence 1 again)";
+	case SN_XFRM_WARN_SPI_RESERVED:
+		return "spi: SPIs 1-255 are reserved by IANA (RFC 4303 2.1); installed anyway, "
+		       "as the kernel does";
+	}
+	return "";
 }

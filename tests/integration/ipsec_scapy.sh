@@ -93,7 +93,7 @@ bad_conf_exit() {
 		>"$WORK/bad.log" 2>&1 || rc=$?
 	cat "$WORK/bad.log"
 	echo "exit status $rc"
-	[ "$rc" = 2 ] && grep -qiE 'line 3' "$WORK/bad.log"
+	[ "$rc" = 2 ] && grep -qF "$WORK/bad.conf:3: " "$WORK/bad.log"
 }
 
 # run_case NAME SPEC: $WORK/NAME.conf and NAME.json were written by `esp_peer.py confs`.

@@ -39,6 +39,8 @@
 #include "esp.h"
 #include "ah.h"
 
+#include <mbedtls/md.h>
+
 #define US_PORT   5000
 #define PEER_PORT 6000
 #define SPI_OUT   0x1001u       /* us -> peer */
@@ -94,11 +96,16 @@ static const struct alg algs[] = {
 	{ "null-sha256", false, NULL, "ecb(cipher_null)", 0, "hmac(sha256)", 32, 128 },
 	{ "ah-sha1", true, NULL, NULL, 0, "hmac(sha1)", 20, 0 },
 	{ "ah-sha256", true, NULL, NULL, 0, "hmac(sha256)", 32, 128 },
+	/* `auth hmac(sha256)` / `auth sha256`: Linux's 96-bit truncation */
+	{ "cbc128-sha256-96", false, NULL, "cbc(aes)", 16, "hmac(sha256)", 32, 0 },
+	{ "null-sha256-96", false, NULL, "ecb(cipher_null)", 0, "sha256", 32, 0 },
+	{ "ah-sha256-96", true, NULL, NULL, 0, "sha256", 32, 0 },
 };
 #define NALGS (sizeof(algs) / sizeof(algs[0]))
 
 enum { A_GCM128, A_GCM256, A_CHACHA, A_CBC128_SHA1, A_CBC256_SHA1, A_CBC128_SHA256,
-       A_CBC256_SHA256, A_NULL_SHA1, A_NULL_SHA256, A_AH_SHA1, A_AH_SHA256 };
+       A_CBC256_SHA256, A_NULL_SHA1, A_NULL_SHA256, A_AH_SHA1, A_AH_SHA256,
+       A_CBC128_SHA256_96, A_NULL_SHA256_96, A_AH_SHA256_96 };
 
 struct cfg {
 	const struct alg *alg;
@@ -2052,5 +2059,81 @@ Test(ipsec_dp, cleartext_fragments_meet_the_policy)
 				      sn_ic_descs[k].name, (unsigned long long)(a.v[k] - s.v[k]));
 		}
 	}
+	cr_assert_eq(nfail, 0, "%d checks failed", nfail);
+}
+
+/* `auth sha256 KEY` (and 'hmac(sha256)') is Linux's HMAC-SHA-256 cut to 96
+ * bits: the ICV on the wire is the first 12 bytes of the HMAC over the ESP
+ * header and payload, computed here with mbedTLS directly, not through
+ * sealnet's crypto code. */
+Test(ipsec_dp, esp_auth_sha256_is_truncated_to_96_bits)
+{
+	struct cfg c = { &algs[A_NULL_SHA256_96], false, AF_INET, AF_INET, false, NULL, NULL,
+			 NULL, false, NULL };
+	uint8_t f[H_FRAME_MAX], key[32], mac[32];
+	struct sockaddr_storage to;
+	size_t n, hl, len;
+	const uint8_t *esp;
+
+	cur_case = "sha256-96";
+	peer_setup(&P, &c, true, true);
+	exchange(&P);           /* both ways, opened by the other backend */
+	for (int i = 0; i < 32; i++)
+		key[i] = (uint8_t)((101 * 37 + i * 11 + 5) & 0xff);     /* hexkey(seed 101) */
+	h_tx_clear();
+	cr_assert_eq(sn_sendto(P.fd4, rep, sizeof(rep), 0, (struct sockaddr *)&to,
+			       h_peer_addr(AF_INET, PEER_PORT, &to)), (ssize_t)sizeof(rep));
+	h_poll(4);
+	n = tx_take(AF_INET, PROTO_ESP, f);
+	cr_assert_gt(n, 0, "no ESP sent");
+	hl = ip_hlen(f + H_ETH_HLEN);
+	esp = f + H_ETH_HLEN + hl;
+	len = ip_total(f + H_ETH_HLEN) - hl;
+	/* header 8, UDP 8 + data, padding to 4 with its 2 trailer bytes, ICV 12 */
+	cr_expect_eq(len, 8 + ((8 + sizeof(rep) + 2 + 3) & ~(size_t)3) + 12, "ESP length %zu", len);
+	cr_assert_eq(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, 32, esp,
+				     len - 12, mac), 0);
+	cr_expect_eq(memcmp(esp + len - 12, mac, 12), 0, "ICV is not HMAC-SHA-256 cut to 96 bits");
+	cr_assert_eq(nfail, 0, "%d checks failed", nfail);
+}
+
+/* replay-window 0 (ip xfrm's default for manual SAs): anti-replay off for
+ * that SA. A peer that restarted and seals from sequence 1 again is heard
+ * (with a window it is dropped as left of it), and so is a copy; nothing
+ * is counted as a replay. */
+Test(ipsec_dp, replay_window_zero_accepts_a_restarted_peer)
+{
+	struct cfg c = gcm4;
+	uint8_t f[H_FRAME_MAX + 128];
+	struct snap s;
+	size_t n;
+
+	cur_case = "replay-window 0";
+	c.sa_in_extra = " replay-window 0";
+	peer_setup(&P, &c, true, true);
+	inject(f, good_frame(&P, 5000, f));
+	CHECK(delivered_once(&P), "seq 5000");
+	snap(&s);
+	inject(f, good_frame(&P, 1, f));
+	CHECK(delivered_once(&P), "a restarted peer's seq 1 after 5000");
+	n = good_frame(&P, 2, f);
+	inject(f, n);
+	CHECK(delivered_once(&P), "seq 2");
+	inject(f, n);
+	CHECK(delivered_once(&P), "a copy of seq 2: no anti-replay on this SA");
+	struct snap a;
+
+	snap(&a);
+	CHECK(a.v[SN_IC_DROP_REPLAY] == s.v[SN_IC_DROP_REPLAY] &&
+	      a.v[SN_IC_DROP_REPLAY_OLD] == s.v[SN_IC_DROP_REPLAY_OLD], "replay counted");
+
+	/* Control: the default window drops the restarted peer's seq 1. */
+	cur_case = "default window";
+	peer_setup(&P, &gcm4, true, true);
+	inject(f, good_frame(&P, 5000, f));
+	CHECK(delivered_once(&P), "seq 5000");
+	snap(&s);
+	inject(f, good_frame(&P, 1, f));
+	expect_only(&P, &s, SN_IC_DROP_REPLAY_OLD, "seq 1 after 5000, window 1024");
 	cr_assert_eq(nfail, 0, "%d checks failed", nfail);
 }

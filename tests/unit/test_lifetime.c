@@ -76,12 +76,13 @@ Test(lifetime, soft_then_hard_each_dimension)
 	}
 }
 
-Test(lifetime, defaults_from_the_seed_policy)
+Test(lifetime, defaults_from_the_seed_policy_for_negotiated_sas)
 {
-	struct sn_lifetime zero = { 0 };
+	struct sn_lifetime d;
 	struct sn_life l;
 
-	cr_assert_eq(sn_life_init(&l, &zero, 0), 0);
+	sn_life_defaults(&d);
+	cr_assert_eq(sn_life_init(&l, &d, 0), 0);
 	cr_expect_eq(l.lim.hard_add_s, 3600);
 	cr_expect_eq(l.lim.soft_add_s, 3240);
 	cr_expect_eq(l.lim.hard_bytes, 55000000000ull);
@@ -92,11 +93,31 @@ Test(lifetime, defaults_from_the_seed_policy)
 	cr_expect_eq(sn_life_state(&l, 3599), SN_LIFE_EXPIRING);
 	cr_expect_eq(sn_life_state(&l, 3600), SN_LIFE_HARD);
 
-	cr_assert_eq(sn_life_init(&l, NULL, 0), 0);
+	cr_assert_eq(sn_life_init(&l, &d, 0), 0);
 	sn_life_used(&l, 1, 55000000000ull);
 	cr_expect_eq(sn_life_state(&l, 2), SN_LIFE_HARD, "55 GB");
+}
 
-	/* Any limit given: only what is given. */
+/* A manual SA lives until it is deleted unless a limit says otherwise
+ * (ip xfrm's semantics): no limit given, or every limit 0, is none. */
+Test(lifetime, no_limit_given_is_no_limit)
+{
+	struct sn_lifetime zero = { 0 };
+	struct sn_life l;
+
+	cr_assert_eq(sn_life_init(&l, &zero, 0), 0);
+	cr_expect_eq(l.lim.hard_add_s, 0);
+	cr_expect_eq(l.lim.hard_bytes, 0);
+	sn_life_used(&l, 1, 100000000000000ull);
+	cr_expect_eq(sn_life_state(&l, 100000000), SN_LIFE_ALIVE, "100 TB, 3 years");
+	cr_expect_not(sn_life_hard(&l, 100000000));
+	cr_expect_eq(sn_life_deadline(&l), UINT64_MAX);
+
+	cr_assert_eq(sn_life_init(&l, NULL, 0), 0);
+	sn_life_used(&l, 1, 55000000000ull);
+	cr_expect_eq(sn_life_state(&l, 4000), SN_LIFE_ALIVE);
+	cr_expect_eq(sn_life_deadline(&l), UINT64_MAX);
+/* Any limit given: only what is given. */
 	struct sn_lifetime one = { .hard_packets = 7 };
 
 	cr_assert_eq(sn_life_init(&l, &one, 0), 0);

@@ -128,7 +128,8 @@ Test(sad, lookup_key_is_spi_dst_proto)
 	cr_expect_null(sn_sad_lookup(sad, 0x1001, &d2, SN_IPPROTO_ESP));
 	cr_expect_null(sn_sad_lookup(sad, 0x1000, NULL, SN_IPPROTO_ESP));
 	cr_expect_eq(sa_a->replay.window, SN_REPLAY_DEFAULT);
-	cr_expect_eq(sa_a->life.lim.hard_add_s, SN_LIFETIME_SECONDS_DEFAULT);
+	cr_expect_eq(sa_a->life.lim.hard_add_s, 0, "a manual SA: no lifetime unless given");
+	cr_expect_eq(sa_a->life.lim.hard_bytes, 0);
 	sn_sad_free(sad);
 	cr_expect_eq(h.destroys, 4, "free deletes every SA through the hook");
 }
@@ -207,7 +208,7 @@ Test(sad, rejects_bad_confs)
 
 	for (size_t i = 0; i < N(c); i++)
 		c[i] = base;
-	c[n++].spi = 255;                                       /*  0 */
+	c[n++].spi = 0;                                         /*  0 */
 	c[n++].proto = 17;                                      /*  1 */
 	c[n++].dst = ip6("fd00::2");                            /*  2 families differ */
 	c[n++].dst.family = 0;                                  /*  3 */
@@ -343,6 +344,23 @@ Test(sad, sweep_reports_soft_and_deletes_hard)
 	sn_sad_free(sad);
 }
 
+/* A manual SA with no limit (or `limit time-hard 0 byte-hard 0`) is never
+ * swept, however long or however much it carries. */
+Test(sad, sa_without_limits_is_never_swept)
+{
+	struct sn_sad *sad = new_sad(4, NULL);
+	struct sn_sa_conf c = gcm_conf(0x9100, "10.0.0.2");
+	struct sweep_seen s = { 0 };
+	struct sn_sa *sa;
+
+	cr_assert_eq(sn_sad_add(sad, &c, 100, &sa), 0);
+	sn_life_used(&sa->life, 101, 60000000000ull);   /* past 55 GB */
+	cr_expect_eq(sn_sad_sweep(sad, 100 + 10 * 3600, on_sweep, &s), 0);
+	cr_expect_eq(s.soft + s.hard, 0);
+	cr_expect_eq(sn_sad_count(sad), 1);
+	sn_sad_free(sad);
+}
+
 static int count_and_stop(const struct sn_sa *sa, void *ctx)
 {
 	int *n = ctx;
@@ -427,5 +445,64 @@ Test(sad, differential_against_list)
 			       sn_ip_equal(&keys[i].dst, &keys[j].dst);
 		cr_assert_eq(sa != NULL, any, "key %d", j);
 	}
+	sn_sad_free(sad);
+}
+
+/* replay-window 0 (SN_SA_F_NO_REPLAY): anti-replay off for that SA only.
+ * A restarted peer's sequence 1 after 2000 is accepted, and so is a copy;
+ * the top still follows the highest number, for listings. Not with ESN. */
+Test(sad, replay_window_zero_turns_anti_replay_off)
+{
+	struct sn_sad *sad = new_sad(4, NULL);
+	struct sn_sa_conf c = gcm_conf(0x9200, "10.0.0.2");
+	struct sn_sa *off, *on;
+	uint64_t seq;
+
+	c.flags = SN_SA_F_NO_REPLAY;
+	cr_assert_eq(sn_sad_add(sad, &c, 0, &off), 0);
+	c.flags = 0;
+	c.spi++;
+	cr_assert_eq(sn_sad_add(sad, &c, 0, &on), 0);
+	cr_expect(off->replay.off);
+	cr_expect_not(on->replay.off);
+	for (int i = 0; i < 2; i++) {
+		struct sn_sa *sa = i ? on : off;
+
+		cr_assert_eq(sn_replay_check(&sa->replay, 2000, false, &seq), 0);
+		cr_assert_eq(sn_replay_update(&sa->replay, seq), 0);
+	}
+	cr_expect_eq(sn_replay_check(&off->replay, 1, false, &seq), 0, "restarted peer");
+	cr_expect_eq(seq, 1);
+	cr_expect_eq(sn_replay_update(&off->replay, seq), 0);
+	cr_expect_eq(sn_replay_check(&off->replay, 2000, false, &seq), 0, "a copy: no check");
+	cr_expect_eq(sn_replay_update(&off->replay, 2000), 0);
+	cr_expect_eq(sn_replay_check(&off->replay, 0, false, &seq), 0);
+	cr_expect_eq(off->replay.top, 2000);
+	cr_expect_eq(sn_replay_check(&on->replay, 1, false, &seq), -ERANGE, "window on");
+	cr_expect_eq(sn_replay_check(&on->replay, 2000, false, &seq), -EALREADY);
+
+	c.spi++;
+	c.flags = SN_SA_F_NO_REPLAY | SN_SA_F_ESN;
+	cr_expect_eq(sn_sad_add(sad, &c, 0, NULL), -EINVAL, "ESN infers from the window");
+	c.flags = SN_SA_F_NO_REPLAY;
+	c.replay_window = 64;
+	cr_expect_eq(sn_sad_add(sad, &c, 0, NULL), -EINVAL, "off and a window");
+	sn_sad_free(sad);
+}
+
+/* SPI 0 is never an SA's; 1-255 are reserved (RFC 4303 2.1) but the
+ * kernel installs them, and so does sealnet. */
+Test(sad, reserved_spis_are_installed)
+{
+	struct sn_sad *sad = new_sad(4, NULL);
+	struct sn_sa_conf c = gcm_conf(1, "10.0.0.2");
+	struct sn_ip d = ip4("10.0.0.2");
+
+	cr_expect_eq(sn_sad_add(sad, &c, 0, NULL), 0);
+	c.spi = 255;
+	cr_expect_eq(sn_sad_add(sad, &c, 0, NULL), 0);
+	cr_expect_not_null(sn_sad_lookup(sad, 1, &d, SN_IPPROTO_ESP));
+	c.spi = 0;
+	cr_expect_eq(sn_sad_add(sad, &c, 0, NULL), -EINVAL);
 	sn_sad_free(sad);
 }

@@ -57,6 +57,11 @@ static const struct sa_case sa_ok[] = {
 	/* 15 */ { ID4 GCM " flag esn", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, SN_SA_F_ESN, 0, 0 },
 	/* 16 */ { ID4 GCM " reqid 4294967295 mode transport", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0xffffffff },
 	/* 17 */ { "state add src 10.0.0.1/32 dst 10.0.0.2 proto esp spi 256 " GCM, 50, 256, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0 },
+	/* 18 */ { ID4 GCM " replay-window 0", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, SN_SA_F_NO_REPLAY, 0, 0 },
+	/* 19 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 1 " GCM, 50, 1, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0 },
+	/* 20 */ { ID4 GCM " flag af-unspec", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, 0, 0, 0 },
+	/* 21 */ { ID4 GCM " flag esn af-unspec", 50, 0x1000, 0, SN_ENC_AES_GCM, 20, 0, 0, 16, SN_SA_F_ESN, 0, 0 },
+	/* 22 */ { ID4 "enc 'cbc(aes)' " K16 " auth sha256 " K32, 50, 0x1000, 0, SN_ENC_AES_CBC, 16, SN_AUTH_HMAC_SHA256_128, 32, 12, 0, 0, 0 },
 };
 
 Test(xfrm_state, accepted_table)
@@ -93,7 +98,7 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
 	/*  0 */ { ID4 "", "missing aead or enc" },
-	/*  1 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 12 " GCM, "spi 12: SPIs 1-255 are reserved (RFC 4303 2.1)" },
+	/*  1 */ { ID4 GCM " flag align4", "flag align4: not supported (esn, af-unspec)" },
 	/*  2 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0 " GCM, "spi 0: SPI 0 is reserved" },
 	/*  3 */ { ID4 "aead 'gcm(aes)' " K20 " 128", "unknown algorithm 'gcm(aes)'" },
 	/*  4 */ { ID4 "aead 'rfc4106(gcm(aes))' 0x000102030405060708090a0b0c0d0e 128", "key is 15 bytes, rfc4106(gcm(aes)) needs 20 or 36" },
@@ -103,7 +108,7 @@ static const struct bad_case bad[] = {
 	/*  8 */ { "state add src 10.0.0.1 dst 10.0.0.2 proto esp " GCM, "missing spi" },
 	/*  9 */ { "state add src 10.0.0.1 dst fd00::2 proto esp spi 4096 " GCM, "src and dst families differ" },
 	/* 10 */ { ID4 GCM " flag esn replay-window 0", "esn needs replay-window > 0" },
-	/* 11 */ { ID4 GCM " replay-window 0", "replay-window 0" },
+	/* 11 */ { ID4 GCM " replay-window -1", "replay-window -1: not a number" },
 	/* 12 */ { ID4 GCM " replay-window 16", "below the minimum of 32" },
 	/* 13 */ { ID4 GCM " replay-window 8193", "above the maximum of 8192" },
 	/* 14 */ { ID4 GCM " spi 5000", "spi: given twice" },
@@ -155,8 +160,8 @@ static const struct bad_case bad[] = {
 	/* 60 */ { ID4 "aead \"rfc4106(gcm(aes)) " K20 " 128", "unterminated double quote" },
 	/* 61 */ { ID4 GCM " \\", "backslash at the end" },
 	/* 62 */ { "ip route add 10.0.0.0/8 dev eth0", "only 'ip xfrm' lines" },
-	/* 63 */ { "state delete src 10.0.0.1 dst 10.0.0.2 proto esp spi 4096", "only 'state add'" },
-	/* 64 */ { "monitor", "needs add" },
+	/* 63 */ { "state delete src 10.0.0.1 dst 10.0.0.2 proto esp", "needs dst, proto and spi" },
+	/* 64 */ { "monitor", "needs a command" },
 	/* 65 */ { "route add", "route: expected state or policy" },
 	/* 66 */ { "ip xfrm", "needs state or policy" },
 	/* 67 */ { ID4 "aead 'rfc4106(gcm(aes))'", "needs a key" },
@@ -183,7 +188,7 @@ static const struct bad_case bad[] = {
 	/* 87 */ { "policy add src 10.0.0.0/8 proto nosuch dir out", "proto nosuch: not a protocol" },
 	/* 88 */ { "policy add src 10.0.0.0/8 proto 256 dir out", "proto 256" },
 	/* 89 */ { "policy add src 10.0.0.0/8 proto icmp type 8 dir out", "type: selecting by type" },
-	/* 90 */ { "policy add src 10.0.0.0/8 dir out tmpl proto esp spi 17", "spi 17: SPIs 1-255 are reserved" },
+	/* 90 */ { "policy add src 10.0.0.0/8 dir out tmpl proto esp spi 0x100000000", "must be 0-4294967295" },
 	/* 91 */ { "policy add src 10.0.0.0/8 dir out bogus", "unknown keyword 'bogus'" },
 	/* 92 */ { "policy add src ::/0 dst 10.0.0.0/8 dir out", "policy: src and dst families differ" },
 	/* 93 */ { "policy add src fd00::/129 dir out", "prefix length must be 0-128" },
@@ -386,13 +391,17 @@ struct load_ctx {
 	int n_sa, n_pol;
 	unsigned lines[8];
 	int fail_at;                    /* entry index to refuse, -1 none */
+	const char *why;                /* the reason given for it, or NULL */
 };
 
-static int on_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx)
+static int on_entry(const struct sn_xfrm_entry *e, unsigned line, void *ctx, char *why,
+		    size_t whylen)
 {
 	struct load_ctx *c = ctx;
 	int i = c->n_sa + c->n_pol;
 
+	if (i == c->fail_at && c->why)
+		snprintf(why, whylen, "%s", c->why);
 	if (i == c->fail_at)
 		return -EEXIST;
 	if (i < 8)
@@ -424,7 +433,7 @@ Test(xfrm_file, loads_every_line_with_numbers)
 	struct load_ctx c = { .fail_at = -1 };
 	char err[256];
 	FILE *f = file_of(text);
-	int rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	int rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 
 	fclose(f);
 	cr_assert_eq(rc, 3, "rc %d: %s", rc, err);
@@ -437,15 +446,15 @@ Test(xfrm_file, loads_every_line_with_numbers)
 
 Test(xfrm_file, bad_line_stops_with_its_number)
 {
-	const char *text = "# one\n" ID4 GCM "\n\n\n\n\n" "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 12 " GCM "\n" ID6 GCM "\n";
+	const char *text = "# one\n" ID4 GCM "\n\n\n\n\n" "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0 " GCM "\n" ID6 GCM "\n";
 	struct load_ctx c = { .fail_at = -1 };
 	char err[256];
 	FILE *f = file_of(text);
-	int rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	int rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 
 	fclose(f);
 	cr_expect_eq(rc, -EINVAL);
-	cr_expect_str_eq(err, "line 7: spi 12: SPIs 1-255 are reserved (RFC 4303 2.1)");
+	cr_expect_str_eq(err, "line 7: spi 0: SPI 0 is reserved (RFC 4303 2.1)");
 	cr_expect_eq(c.n_sa, 1);
 }
 
@@ -455,11 +464,25 @@ Test(xfrm_file, callback_error_and_long_line)
 	struct load_ctx c = { .fail_at = 1 };
 	char err[256];
 	FILE *f = file_of(ID4 GCM "\n" ID6 GCM "\n");
-	int rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	int rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 
 	fclose(f);
 	cr_expect_eq(rc, -EEXIST);
-	cr_expect(strstr(err, "line 2: not installed") != NULL, "%s", err);
+	cr_expect_str_eq(err, "line 2: File exists", "no reason given: the errno's text");
+
+	/* The callback's reason, with the file's name: one line, the same
+	 * shape as a parse error (it was "not installed: File exists"). */
+	f = file_of(ID4 GCM "\n" ID6 GCM "\n");
+	c = (struct load_ctx){ .fail_at = 1, .why = "state add: an SA with spi 0x1000 exists" };
+	rc = sn_xfrm_parse_file(f, "sas.conf", on_entry, &c, err, sizeof(err));
+	fclose(f);
+	cr_expect_eq(rc, -EEXIST);
+	cr_expect_str_eq(err, "sas.conf:2: state add: an SA with spi 0x1000 exists");
+	f = file_of("\n" ID4 "spi 9");
+	rc = sn_xfrm_parse_file(f, "sas.conf", on_entry, &c, err, sizeof(err));
+	fclose(f);
+	cr_expect_eq(rc, -EINVAL);
+	cr_expect_str_eq(err, "sas.conf:2: spi: given twice");
 
 	memset(text, 'a', sizeof(text) - 2);
 	text[sizeof(text) - 2] = '\n';
@@ -467,7 +490,7 @@ Test(xfrm_file, callback_error_and_long_line)
 	memcpy(text, "# ", 2);
 	f = file_of(text);
 	c = (struct load_ctx){ .fail_at = -1 };
-	rc = sn_xfrm_parse_file(f, on_entry, &c, err, sizeof(err));
+	rc = sn_xfrm_parse_file(f, NULL, on_entry, &c, err, sizeof(err));
 	fclose(f);
 	cr_expect_eq(rc, -EINVAL);
 	cr_expect(strstr(err, "line 1: longer than") != NULL, "%s", err);
@@ -481,9 +504,9 @@ Test(xfrm_parse, null_arguments)
 	cr_expect_eq(sn_xfrm_parse_line(NULL, &e, err, sizeof(err)), -EINVAL);
 	cr_expect_eq(sn_xfrm_parse_line("state add", NULL, err, sizeof(err)), -EINVAL);
 	cr_expect_eq(sn_xfrm_parse_line("state add", &e, NULL, 0), -EINVAL);
-	cr_expect_eq(sn_xfrm_parse_file(NULL, on_entry, NULL, err, sizeof(err)), -EINVAL);
-	cr_expect_eq(sn_xfrm_parse_file(stdin, NULL, NULL, err, sizeof(err)), -EINVAL);
-	cr_expect_eq(sn_xfrm_parse_file(stdin, on_entry, NULL, NULL, 0), -EINVAL);
+	cr_expect_eq(sn_xfrm_parse_file(NULL, NULL, on_entry, NULL, err, sizeof(err)), -EINVAL);
+	cr_expect_eq(sn_xfrm_parse_file(stdin, NULL, NULL, NULL, err, sizeof(err)), -EINVAL);
+	cr_expect_eq(sn_xfrm_parse_file(stdin, NULL, on_entry, NULL, NULL, 0), -EINVAL);
 }
 
 Test(xfrm_parse, too_many_words_and_truncated_error_buffer)
@@ -549,4 +572,134 @@ Test(xfrm_state, replay_seq_start)
 	cr_expect(strstr(err, "need flag esn") != NULL, "%s", err);
 	cr_expect_eq(sn_xfrm_parse_line(ID4 GCM " replay-seq 0x100000000", &e, err, sizeof(err)),
 		     -EINVAL);
+}
+
+/* Lines the kernel takes that sealnet takes with a warning: replay-window
+ * 0 (anti-replay off) and SPIs 1-255 (reserved by IANA). */
+Test(xfrm_state, warnings_for_accepted_lines)
+{
+	struct sn_xfrm_entry e;
+	char err[256];
+
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM " replay-window 0", &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.warn, SN_XFRM_WARN_NO_REPLAY);
+	cr_expect(strstr(sn_xfrm_warning(SN_XFRM_WARN_NO_REPLAY), "anti-replay is off") != NULL);
+	cr_assert_eq(sn_xfrm_parse_line("state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 255 " GCM
+					" replay-window 0", &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.warn, SN_XFRM_WARN_NO_REPLAY | SN_XFRM_WARN_SPI_RESERVED);
+	cr_expect(strstr(sn_xfrm_warning(SN_XFRM_WARN_SPI_RESERVED), "RFC 4303 2.1") != NULL);
+	cr_assert_eq(sn_xfrm_parse_line(ID4 GCM, &e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.warn, 0);
+	cr_expect_eq(e.sa.flags, 0);
+	cr_assert_eq(sn_xfrm_parse_line("policy add src 10.0.0.0/8 dir out tmpl proto esp spi 17",
+					&e, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.pol.tmpl.spi, 17);
+	cr_expect_str_eq(sn_xfrm_warning(0x80), "");
+}
+
+/* ---- Runtime commands: update, delete, get, deleteall, list, flush ---------------------- */
+
+struct cmd_case {
+	const char *line;
+	enum sn_xfrm_kind kind;
+	enum sn_xfrm_op op;
+	uint32_t match;
+};
+
+#define M_ID (SN_XFRM_M_DST | SN_XFRM_M_PROTO | SN_XFRM_M_SPI)
+
+static const struct cmd_case cmd_ok[] = {
+	/*  0 */ { "state update src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x1000 ", SN_XFRM_SA, SN_XFRM_UPDATE, 0 },
+	/*  1 */ { "state delete src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x1000", SN_XFRM_SA, SN_XFRM_DELETE, M_ID | SN_XFRM_M_SRC },
+	/*  2 */ { "ip xfrm state delete dst 10.0.0.2 proto ah spi 4096", SN_XFRM_SA, SN_XFRM_DELETE, M_ID },
+	/*  3 */ { "state get dst fd00::2 proto esp spi 1", SN_XFRM_SA, SN_XFRM_GET, M_ID },
+	/*  4 */ { "state flush", SN_XFRM_SA, SN_XFRM_FLUSH, 0 },
+	/*  5 */ { "state flush proto esp", SN_XFRM_SA, SN_XFRM_FLUSH, SN_XFRM_M_PROTO },
+	/*  6 */ { "state list", SN_XFRM_SA, SN_XFRM_LIST, 0 },
+	/*  7 */ { "state show reqid 7 mode tunnel", SN_XFRM_SA, SN_XFRM_LIST, SN_XFRM_M_REQID | SN_XFRM_M_MODE },
+	/*  8 */ { "state deleteall src 10.0.0.1", SN_XFRM_SA, SN_XFRM_DELETEALL, SN_XFRM_M_SRC },
+	/*  9 */ { "policy update src 10.0.0.1/32 dst 10.0.0.2/32 dir out", SN_XFRM_POLICY, SN_XFRM_UPDATE, 0 },
+	/* 10 */ { "policy delete src 10.0.0.1/32 dst 10.0.0.2/32 proto udp dir out", SN_XFRM_POLICY, SN_XFRM_DELETE, SN_XFRM_M_SRC | SN_XFRM_M_DST | SN_XFRM_M_PROTO | SN_XFRM_M_DIR },
+	/* 11 */ { "policy delete index 12", SN_XFRM_POLICY, SN_XFRM_DELETE, SN_XFRM_M_INDEX },
+	/* 12 */ { "policy get index 12 dir in", SN_XFRM_POLICY, SN_XFRM_GET, SN_XFRM_M_INDEX | SN_XFRM_M_DIR },
+	/* 13 */ { "policy flush", SN_XFRM_POLICY, SN_XFRM_FLUSH, 0 },
+	/* 14 */ { "policy flush ptype main", SN_XFRM_POLICY, SN_XFRM_FLUSH, 0 },
+	/* 15 */ { "policy list dir out", SN_XFRM_POLICY, SN_XFRM_LIST, SN_XFRM_M_DIR },
+	/* 16 */ { "policy deleteall dst 10.0.0.0/8 action block priority 5", SN_XFRM_POLICY, SN_XFRM_DELETEALL, SN_XFRM_M_DST | SN_XFRM_M_ACTION | SN_XFRM_M_PRIO },
+	/* 17 */ { "policy list src fd00::/64 proto tcp dport 443", SN_XFRM_POLICY, SN_XFRM_LIST, SN_XFRM_M_SRC | SN_XFRM_M_PROTO | SN_XFRM_M_DPORT },
+	/* 18 */ { "policy deleteall proto udp", SN_XFRM_POLICY, SN_XFRM_DELETEALL, SN_XFRM_M_PROTO },
+};
+
+Test(xfrm_cmd, accepted_table)
+{
+	for (size_t i = 0; i < N(cmd_ok); i++) {
+		const struct cmd_case *c = &cmd_ok[i];
+		char line[600], err[256];
+		struct sn_xfrm_entry e;
+		int rc;
+
+		snprintf(line, sizeof(line), "%s%s", c->line, i == 0 ? GCM : "");
+		rc = sn_xfrm_parse_line(line, &e, err, sizeof(err));
+		cr_assert_eq(rc, 0, "case %zu: %s", i, err);
+		cr_expect_eq(e.kind, c->kind, "case %zu kind", i);
+		cr_expect_eq(e.op, c->op, "case %zu op %d", i, e.op);
+		cr_expect_eq(e.match, c->match, "case %zu match 0x%x", i, e.match);
+	}
+}
+
+Test(xfrm_cmd, fields_of_selecting_lines)
+{
+	struct sn_xfrm_entry e;
+	char err[256];
+
+	cr_assert_eq(sn_xfrm_parse_line("state delete dst 10.0.0.2 proto ah spi 0x2001", &e, err,
+					sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.sa.spi, 0x2001);
+	cr_expect_eq(e.sa.proto, SN_IPPROTO_AH);
+	cr_expect_eq(e.sa.dst.family, AF_INET);
+	cr_assert_eq(sn_xfrm_parse_line("policy delete index 12", &e, err, sizeof(err)), 0);
+	cr_expect_eq(e.index, 12);
+	cr_assert_eq(sn_xfrm_parse_line("policy delete dst 10.0.0.9/24 dir fwd", &e, err,
+					sizeof(err)), 0, "%s", err);
+	cr_expect_eq(e.pol.dir, SN_DIR_FWD);
+	cr_expect_eq(e.pol.sel.dst_plen, 24);
+	cr_expect_eq(e.pol.sel.dst.addr[3], 0, "masked to the prefix, as stored");
+	cr_expect_eq(e.pol.sel.src.family, AF_INET, "missing side: any of the family");
+	cr_expect_eq(e.pol.sel.src_plen, 0);
+	cr_assert_eq(sn_xfrm_parse_line("policy list action block", &e, err, sizeof(err)), 0);
+	cr_expect_eq(e.pol.action, SN_POL_DISCARD);
+}
+
+static const struct bad_case cmd_bad[] = {
+	/*  0 */ { "state remove dst 10.0.0.2 proto esp spi 1", "state remove: not a command" },
+	/*  1 */ { "state delete dst 10.0.0.2 spi 1", "needs dst, proto and spi" },
+	/*  2 */ { "state get src 10.0.0.1 proto esp spi 1", "needs dst, proto and spi" },
+	/*  3 */ { "state delete dst 10.0.0.2 proto esp spi 1 reqid", "reqid: needs a number" },
+	/*  4 */ { "state delete dst 10.0.0.2 proto esp spi 1 enc aes 0x00", "enc: not a word of state ID" },
+	/*  5 */ { "state flush src 10.0.0.1", "state flush: takes proto only" },
+	/*  6 */ { "state list spi 0", "SPI 0 is reserved" },
+	/*  7 */ { "state list dst 10.0.0.2 dst 10.0.0.3", "dst: given twice" },
+	/*  8 */ { "state list src 10.0.0.1 dst fd00::1", "families differ" },
+	/*  9 */ { "policy delete src 10.0.0.1/32 dst 10.0.0.2/32", "needs SELECTOR dir DIR, or index N" },
+	/* 10 */ { "policy delete dir out", "needs SELECTOR dir DIR, or index N" },
+	/* 11 */ { "policy get index 3 src 10.0.0.1/32", "SELECTOR or index, not both" },
+	/* 12 */ { "policy flush dir out", "policy flush: takes ptype only" },
+	/* 13 */ { "policy list tmpl proto esp", "tmpl: not a word of policy" },
+	/* 14 */ { "policy delete index x", "index x: not a number" },
+	/* 15 */ { "policy list ptype sub", "ptype sub: only main" },
+	/* 16 */ { "state update src 10.0.0.1 dst 10.0.0.2 proto esp spi 1", "missing aead or enc" },
+	/* 17 */ { "policy delete proto udp dir out", "missing src and dst" },
+};
+
+Test(xfrm_cmd, rejected_table)
+{
+	for (size_t i = 0; i < N(cmd_bad); i++) {
+		struct sn_xfrm_entry e;
+		char err[256];
+
+		cr_expect_eq(sn_xfrm_parse_line(cmd_bad[i].line, &e, err, sizeof(err)), -EINVAL,
+			     "case %zu accepted", i);
+		cr_expect(strstr(err, cmd_bad[i].why) != NULL, "case %zu: '%s' lacks '%s'", i, err,
+			  cmd_bad[i].why);
+	}
 }
