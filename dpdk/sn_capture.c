@@ -188,24 +188,33 @@ static int write_inner_idb(int fd, uint32_t snaplen)
 
 /* rte_pcapng_fdopen describes every port in RTE_ETH_FOREACH_DEV order;
  * the inner interface comes after them. */
-static void number_interfaces(uint16_t port_id)
+static int number_interfaces(uint16_t port_id)
 {
 	uint16_t pid;
 	uint32_t n = 0;
+	int found = -1;
 
 	RTE_ETH_FOREACH_DEV(pid) {
-		if (pid == port_id)
+		if (pid == port_id) {
 			cap.if_index[SN_CAPTURE_IF_WIRE] = n;
+			found = 0;
+		}
 		n++;
 	}
 	cap.if_index[SN_CAPTURE_IF_INNER] = n;
+	return found;
 }
 
 static int open_file(const struct sn_capture_conf *c, char *err, size_t errlen)
 {
-	int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd;
 	off_t end;
 
+	if (!rte_eth_dev_is_valid_port(c->port_id)) {
+		snprintf(err, errlen, "no port %u to capture", c->port_id);
+		return -1;
+	}
+	fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return fail(err, errlen, c->path, errno);
 	cap.pcapng = rte_pcapng_fdopen(fd, NULL, NULL, "sealnet", NULL);
@@ -213,7 +222,7 @@ static int open_file(const struct sn_capture_conf *c, char *err, size_t errlen)
 		close(fd);
 		return fail(err, errlen, "pcapng header", rte_errno);
 	}
-	number_interfaces(c->port_id);
+	(void)number_interfaces(c->port_id);   /* the port is valid: found */
 	end = write_inner_idb(fd, c->snaplen) ? -1 : lseek(fd, 0, SEEK_CUR);
 	if (end < 0) {
 		int e = errno;
@@ -396,8 +405,20 @@ static void reset(const struct sn_capture_conf *c)
 	cap.start_ns = now_ns();
 }
 
+/* A start that failed leaves the last capture's figures as they were. */
+static int undo_start(const struct capture *prev)
+{
+	unsigned gen = cap.generation;
+
+	free_queue();
+	cap = *prev;
+	cap.generation = gen;
+	return -1;
+}
+
 int sn_capture_start(const struct sn_capture_conf *c, char *err, size_t errlen)
 {
+	struct capture prev;
 	int rc;
 
 	if (cap.running) {
@@ -408,17 +429,16 @@ int sn_capture_start(const struct sn_capture_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "capture file name empty or too long");
 		return -1;
 	}
+	prev = cap;
 	reset(c);
-	if (make_queue(c->snaplen, err, errlen) || open_file(c, err, errlen)) {
-		free_queue();
-		return -1;
-	}
+	if (make_queue(c->snaplen, err, errlen) || open_file(c, err, errlen))
+		return undo_start(&prev);
 	rc = rte_ctrl_thread_create(&cap.writer, "sn-capture", NULL, writer_main, NULL);
 	if (rc) {
+		fail(err, errlen, "capture writer thread", rc < 0 ? -rc : rc);
 		rte_pcapng_close(cap.pcapng);
 		cap.pcapng = NULL;
-		free_queue();
-		return fail(err, errlen, "capture writer thread", rc < 0 ? -rc : rc);
+		return undo_start(&prev);
 	}
 	cap.running = true;
 	sn_capture_on = true;
