@@ -1,7 +1,7 @@
 /*
  * The stack's own packet capture (sn_capture.h): copies made on the loop's
  * lcore with rte_pcapng_copy, a bounded single-producer ring, and a writer
- * thread that writes them in batches with rte_pcapng_write_packets.
+ * thread that writes them in batches (one writev per burst).
  *
  * Why a thread, where the stack otherwise has none: write(2) to a file can
  * block for as long as the disk likes, and O_NONBLOCK means nothing for
@@ -66,7 +66,7 @@
 #define PCAPNG_TSRESOL_NS   9           /* as rte_pcapng's timestamps */
 #define EPB_IF_ID_WORD      2           /* type, length, interface id, ts hi, ts lo */
 #define EPB_TS_WORD         3
-#define CAP_NS_PER_S            1000000000ull
+#define CAP_NS_PER_S        1000000000ull
 
 struct capture {
 	char path[PATH_MAX];
@@ -124,7 +124,8 @@ static uint64_t tsc_ns(uint64_t tsc)
 {
 	uint64_t d = tsc - cap.start_tsc;
 
-	return cap.start_ns + d / cap.tsc_hz * CAP_NS_PER_S + d % cap.tsc_hz * CAP_NS_PER_S / cap.tsc_hz;
+	return cap.start_ns + d / cap.tsc_hz * CAP_NS_PER_S +
+	       d % cap.tsc_hz * CAP_NS_PER_S / cap.tsc_hz;
 }
 
 static void put_ts(uint8_t *b, uint64_t ns)
@@ -331,7 +332,8 @@ static void write_stats(void)
 {
 	uint64_t end = now_ns();
 
-	for (int f = 0; f < SN_CAPTURE_IF_MAX; f++)
+	/* After a failed write the file may end in a partial block. */
+	for (int f = 0; f < SN_CAPTURE_IF_MAX && !cap.write_errno; f++)
 		write_isb((enum sn_capture_if)f, end);
 	rte_pcapng_close(cap.pcapng);   /* closes the file too */
 	cap.pcapng = NULL;

@@ -2,11 +2,14 @@
  * The stack's capture (dpdk/sn_capture.c) on a net_null port, the file read
  * back with a small pcapng reader of our own: the blocks and their order,
  * both interfaces, directions, the bytes, the statistics blocks, the size
- * limit and its drop counts, the start/stop errors, and no mbuf kept.
+ * limit and its drop counts, a write error, the start/stop errors, and no
+ * mbuf kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -347,4 +350,30 @@ Test(capture, inner_packet_from_a_pbuf_chain)
 			cr_expect_eq(f.b[i].data[49], 0x77);
 		}
 	h_stack_stop_checked();
+}
+
+Test(capture, write_error_stops_writing_and_counts_drops)
+{
+	struct rlimit lim = { 4096, 4096 };
+	struct rte_mbuf *rx[20];
+	struct sn_capture_stats st;
+	struct stat s;
+
+	/* A file system that is full: writes past 4 KB fail (EFBIG). */
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	start(0);
+	frames(rx, 20, 1000, 0);
+	sn_capture_rx(rx, 20);
+	rte_pktmbuf_free_bulk(rx, 20);
+	settle();
+	sn_capture_get_stats(&st);
+	cr_expect(st.full, "a failed write ends the writing");
+	cr_expect_lt(st.ifs[0].written, 20);
+	cr_expect_eq(st.ifs[0].written + st.ifs[0].dropped, 20);
+	sn_capture_poll();      /* says so, once */
+	cr_assert_eq(sn_capture_stop(), 0);
+	cr_assert_eq(stat(path, &s), 0);
+	cr_expect_leq(s.st_size, 4096);
+	cr_expect_eq(h_in_use(), 0);
 }
