@@ -22,6 +22,7 @@
 
 #include "sealnet/stack.h"
 #include "sn_ctl.h"
+#include "sn_capture.h"
 
 #define SN_CTL_LINE_MAX 4096
 #define SN_CTL_TIMEOUT_MS 200
@@ -72,6 +73,60 @@ static int cmd_stats(FILE *out, int argc, char **argv, void *ctx)
 	return 0;
 }
 
+static void capture_status(FILE *out)
+{
+	static const char *const ifs[SN_CAPTURE_IF_MAX] = { "wire", "inner" };
+	struct sn_capture_stats st;
+	const char *p = sn_capture_path();
+
+	sn_capture_get_stats(&st);
+	fprintf(out, "capture %s%s: %s, %llu bytes\n", p ? p : "(none)",
+		st.full ? " (limit reached)" : "", st.running ? "running" : "stopped",
+		(unsigned long long)st.bytes);
+	for (int i = 0; i < SN_CAPTURE_IF_MAX; i++)
+		fprintf(out, "  %-5s seen %llu written %llu dropped %llu\n", ifs[i],
+			(unsigned long long)st.ifs[i].seen,
+			(unsigned long long)st.ifs[i].written,
+			(unsigned long long)st.ifs[i].dropped);
+}
+
+/* capture start FILE [MAX_MB] | capture stop | capture [status] */
+static int cmd_capture(FILE *out, int argc, char **argv, void *ctx)
+{
+	char err[512];
+	long mb = SN_CAPTURE_MAX_MB_DEFAULT;
+	char *end = NULL;
+
+	if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "start")) {
+		if (argc == 4 && ((mb = strtol(argv[3], &end, 10)) < 0 || *end ||
+				  mb > (1 << 20))) {
+			fprintf(out, "error: capture start: '%s' is not a size in MB (0-%d)\n",
+				argv[3], 1 << 20);
+			return -1;
+		}
+		if (sn_stack_capture_start(argv[2], (uint32_t)mb, err, sizeof(err))) {
+			fprintf(out, "error: capture start: %s\n", err);
+			return -1;
+		}
+		capture_status(out);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "stop")) {
+		if (sn_capture_stop()) {
+			fprintf(out, "error: capture stop: no capture is running\n");
+			return -1;
+		}
+		capture_status(out);
+		return 0;
+	}
+	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "status"))) {
+		capture_status(out);
+		return 0;
+	}
+	fprintf(out, "error: usage: capture start FILE [MAX_MB] | capture stop | capture status\n");
+	return -1;
+}
+
 int sn_ctl_open(const char *prog)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -80,6 +135,8 @@ int sn_ctl_open(const char *prog)
 
 	sn_ctl_register("help", cmd_help, NULL, "list commands");
 	sn_ctl_register("stats", cmd_stats, NULL, "port, stack, protocol and drop counters");
+	sn_ctl_register("capture", cmd_capture, NULL,
+			"capture start FILE [MAX_MB] | stop | status: pcapng of the port and IPsec's inner packets");
 	if (mkdir(run_dir(), 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.%d.sock", run_dir(), base,

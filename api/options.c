@@ -13,6 +13,7 @@
 
 #include "sealnet/stack.h"
 #include "sn_dev.h"
+#include "sn_capture.h"
 #include "sn_ipsec_api.h"
 #include "sealnet/security.h"
 #include <arpa/inet.h>
@@ -32,6 +33,8 @@ static const struct sn_opt common_opts[] = {
 	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket (default policy)" },
 	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable)" },
 	{ "principals", SN_OPT_REQUIRED, 0, "FILE   map of peer identities to local users (impersonation)" },
+	{ "pcap", SN_OPT_REQUIRED, 0, "FILE   capture the port's frames and IPsec's inner packets (pcapng)" },
+	{ "pcap-max", SN_OPT_REQUIRED, 0, "MB   size limit of the --pcap file (default 100, 0 = none)" },
 	{ "help", SN_OPT_NONE, 0, "show this help" },
 	{ NULL, 0, 0, NULL },
 };
@@ -40,6 +43,7 @@ void sn_config_init(struct sn_config *cfg, const char *prog)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mtu = 1500;
+	cfg->pcap_max_mb = SN_CAPTURE_MAX_MB_DEFAULT;
 	cfg->prog = prog ? prog : "sealnet";
 }
 
@@ -207,6 +211,26 @@ static int opt_principals(struct sn_config *c, const char *v, char *err, size_t 
 	return 0;
 }
 
+static int opt_pcap(struct sn_config *c, const char *name, const char *v,
+		    char *err, size_t errlen)
+{
+	long n;
+
+	if (!strcmp(name, "pcap-max")) {
+		if (opt_number(v, 0, 1 << 20, &n, err, errlen))
+			return -1;
+		c->pcap_max_mb = (uint32_t)n;
+		return 0;
+	}
+	if (!*v || strlen(v) >= sizeof(c->pcap)) {
+		snprintf(err, errlen, "file name empty or longer than %zu bytes",
+			 sizeof(c->pcap) - 1);
+		return -1;
+	}
+	snprintf(c->pcap, sizeof(c->pcap), "%s", v);
+	return 0;
+}
+
 int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		    char *err, size_t errlen)
 {
@@ -217,7 +241,8 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 	if (!v && strcmp(name, "stats")) {
 		if (strcmp(name, "dev") && strcmp(name, "addr") && strcmp(name, "gw") &&
 		    strcmp(name, "mtu") && strcmp(name, "lcore") && strcmp(name, "ipsec-conf") &&
-		    strcmp(name, "peer-name") && strcmp(name, "principals"))
+		    strcmp(name, "peer-name") && strcmp(name, "principals") &&
+		    strcmp(name, "pcap") && strcmp(name, "pcap-max"))
 			return 0;
 		snprintf(err, errlen, "missing value");
 		return -1;
@@ -264,6 +289,8 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		return opt_peer_name(c, v, err, errlen) ? -1 : 1;
 	if (!strcmp(name, "principals"))
 		return opt_principals(c, v, err, errlen) ? -1 : 1;
+	if (!strcmp(name, "pcap") || !strcmp(name, "pcap-max"))
+		return opt_pcap(c, name, v, err, errlen) ? -1 : 1;
 	return 0;
 }
 

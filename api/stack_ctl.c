@@ -14,6 +14,7 @@
 #include "lwip/tcp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "sealnet/stack.h"
+#include "sn_capture.h"
 #include "sn_dev.h"
 #include "sn_netdev.h"
 #include "sn_stack.h"
@@ -96,6 +97,21 @@ static int start_ipsec(const struct sn_config *cfg)
 	return rc;
 }
 
+/* Frames up to the MTU with an Ethernet header and one VLAN tag. */
+#define SN_CAPTURE_FRAME_EXTRA 18
+
+int sn_stack_capture_start(const char *path, uint32_t max_mb, char *err, size_t errlen)
+{
+	struct sn_capture_conf cc = { path, (uint64_t)max_mb << 20, port.port_id,
+				      (uint32_t)port.mtu + SN_CAPTURE_FRAME_EXTRA };
+
+	if (started < 2) {
+		snprintf(err, errlen, "the port is not up");
+		return -1;
+	}
+	return sn_capture_start(&cc, err, errlen);
+}
+
 const struct sn_config *sn_config_current(void)
 {
 	return started ? &config : NULL;
@@ -127,6 +143,12 @@ int sn_start(const struct sn_config *cfg)
 	if (sn_port_open(&port, cfg->mtu, err, sizeof(err)))
 		return start_fail(ENODEV, err);
 	started = 2;
+	if (cfg->pcap[0] && sn_stack_capture_start(cfg->pcap, cfg->pcap_max_mb, err, sizeof(err))) {
+		char why[sizeof(err) + 16];
+
+		snprintf(why, sizeof(why), "--pcap: %s", err);
+		return start_fail(EINVAL, why);
+	}
 	netdev = (struct sn_netdev){ &port_ops, &port, port.pool, port.ext_pool,
 				     port.mtu, { 0 }, port.caps };
 	memcpy(netdev.mac, port.mac, sizeof(netdev.mac));
@@ -162,6 +184,7 @@ int sn_poll(void)
 	if (now >= next_ctl_tsc) {
 		next_ctl_tsc = now + ctl_period_tsc;
 		sn_ctl_poll();
+		sn_capture_poll();
 	}
 	return sn_stack_poll();
 }
@@ -230,14 +253,17 @@ void sn_cleanup(void)
 		sn_api_close_all();
 		linger();
 		sn_api_fini();
+		sn_capture_stop();
 		if (config.stats)
 			sn_stats_print(stdout);
 		sn_port_stop(&port);
 		sn_ipsec_stop();
 		sn_stack_fini();
 	}
-	if (started >= 2)
+	if (started >= 2) {
+		sn_capture_stop();
 		sn_port_close(&port);
+	}
 	if (started >= 1)
 		sn_eal_stop();
 	started = 0;
@@ -276,6 +302,25 @@ static void port_stats(stat_fn fn, void *ctx)
 	fn(ctx, "port.rx_nombuf", st.rx_nombuf);
 }
 
+static void capture_stats(stat_fn fn, void *ctx)
+{
+	static const char *const ifs[SN_CAPTURE_IF_MAX] = { "wire", "inner" };
+	struct sn_capture_stats st;
+	char n[64];
+
+	sn_capture_get_stats(&st);
+	for (int i = 0; i < SN_CAPTURE_IF_MAX; i++) {
+		snprintf(n, sizeof(n), "capture.%s_seen", ifs[i]);
+		fn(ctx, n, st.ifs[i].seen);
+		snprintf(n, sizeof(n), "capture.%s_written", ifs[i]);
+		fn(ctx, n, st.ifs[i].written);
+		snprintf(n, sizeof(n), "capture.%s_dropped", ifs[i]);
+		fn(ctx, n, st.ifs[i].dropped);
+	}
+	fn(ctx, "capture.bytes", st.bytes);
+	fn(ctx, "capture.full", st.full);
+}
+
 static const char *const memp_names[] = {
 #define LWIP_MEMPOOL(name, num, size, desc) #name,
 #include "lwip/priv/memp_std.h"
@@ -286,6 +331,7 @@ static void walk_stats(stat_fn fn, void *ctx)
 	char n[64];
 
 	port_stats(fn, ctx);
+	capture_stats(fn, ctx);
 	for (int i = 0; i < SN_C_MAX; i++) {
 		snprintf(n, sizeof(n), "stack.%s", sn_counter_descs[i].name);
 		fn(ctx, n, sn_counters[i]);

@@ -13,6 +13,7 @@
 #include <rte_bus.h>
 #include <rte_dev.h>
 
+#include "sn_capture.h"
 #include "sn_dev.h"
 #include "sn_netdev.h"
 
@@ -208,12 +209,20 @@ void sn_port_close(struct sn_port *p)
 
 uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_rx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+	uint16_t got = rte_eth_rx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+
+	if (unlikely(sn_capture_on) && got)
+		sn_capture_rx(pkts, got);
+	return got;
 }
 
 uint16_t sn_port_tx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_tx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+	uint16_t id = ((struct sn_port *)port)->port_id;
+
+	if (unlikely(sn_capture_on))
+		return sn_capture_tx(id, pkts, n);
+	return rte_eth_tx_burst(id, 0, pkts, n);
 }
 
 int sn_port_link_up(void *port)

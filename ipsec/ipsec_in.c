@@ -24,6 +24,7 @@
 #include "sockpol.h"
 #include "esp.h"
 #include "ah.h"
+#include "ipsec_capture.h"
 
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -242,6 +243,7 @@ static void inject_one(struct sn_reinject *r)
 	sn_ipsec.cur_depth = r->depth;
 	inp->chksum_flags = (u16_t)(flags & ~(NETIF_CHECKSUM_CHECK_TCP |
 					      NETIF_CHECKSUM_CHECK_UDP));
+	sn_ipsec_capture(r->p, SN_CAPTURE_IN);
 	/* lwIP's IP input consumes the pbuf on every path. */
 	(void)ip_input(r->p, inp);
 	inp->chksum_flags = flags;

@@ -30,6 +30,7 @@
 #include "esp.h"
 #include "ah.h"
 #include "sn_netif.h"
+#include "ipsec_capture.h"
 
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -357,6 +358,7 @@ static int protect(struct out_ctx *c)
 	sn_life_used(&c->sa->life, now, c->pi.ip_len);
 	sn_sa_count(c->sa, SN_IC_OUT_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_OUT_BYTES, c->pi.ip_len);
+	sn_ipsec_capture(c->p, SN_CAPTURE_OUT);
 	send_protected(c->nif, c->q, c->sa, &c->pi.flow);
 	return -1;
 }

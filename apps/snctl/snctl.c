@@ -4,6 +4,7 @@
  *
  *   snctl list                         running programs
  *   snctl [--pid PID | --sock PATH] COMMAND [ARGS...]
+ *   snctl capture start FILE [MAX_MB] | capture stop | capture status
  *
  * With neither --pid nor --sock, the one running program is used. The
  * exit status is 0 when the program answered "ok", 1 on an error answer,
@@ -11,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: snctl list\n"
 		"       snctl [--pid PID | --sock PATH] COMMAND [ARGS...]\n"
-		"commands: help, stats (more with IPsec: see 'snctl help')\n");
+		"commands: help, stats, capture start FILE [MAX_MB] | stop | status\n"
+		"          (more with IPsec: see 'snctl help')\n");
 	return 2;
 }
 
@@ -101,6 +104,22 @@ static int talk(const char *path, int argc, char **argv)
 	return strstr(last, "ok\n") && (strlen(last) == 3 || strstr(last, "\nok\n")) ? 0 : 1;
 }
 
+/* `capture start FILE`: the program writes FILE from its own working
+ * folder, so a relative name is made absolute here, where the user is. */
+static char capture_path[PATH_MAX + 1];
+
+static void capture_absolute(int argc, char **argv)
+{
+	char cwd[PATH_MAX];
+
+	if (argc < 3 || strcmp(argv[0], "capture") || strcmp(argv[1], "start") ||
+	    argv[2][0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return;
+	if ((size_t)snprintf(capture_path, sizeof(capture_path), "%s/%s", cwd, argv[2]) <
+	    sizeof(capture_path))
+		argv[2] = capture_path;
+}
+
 int main(int argc, char **argv)
 {
 	char found[16][512];
@@ -129,6 +148,7 @@ int main(int argc, char **argv)
 			printf("%s\n", found[k]);
 		return 0;
 	}
+	capture_absolute(argc - i, argv + i);
 	if (sock)
 		return talk(sock, argc - i, argv + i);
 	if (n != 1) {

@@ -4,6 +4,7 @@
  * error message names its option.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -436,10 +437,11 @@ static const struct line_case line_cases[] = {
 	/* 29 */ { BASE "--=1", -1, "prog: --: unknown option" },
 };
 
-Test(args, line_table, .init = cr_redirect_stdout)
+/* Each line parses to its rc, with exactly its message when it fails. */
+static void expect_lines(const struct line_case *t, size_t n)
 {
-	for (size_t i = 0; i < N(line_cases); i++) {
-		const struct line_case *c = &line_cases[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct line_case *c = &t[i];
 		struct sn_config cfg;
 		struct seen seen;
 		char err[256];
@@ -450,6 +452,11 @@ Test(args, line_table, .init = cr_redirect_stdout)
 		if (c->rc == -1 && rc == -1)
 			cr_expect_str_eq(err, c->err, "case %zu '%s'", i, c->line);
 	}
+}
+
+Test(args, line_table, .init = cr_redirect_stdout)
+{
+	expect_lines(line_cases, N(line_cases));
 }
 
 Test(args, program_options_reach_the_handler)
@@ -509,4 +516,63 @@ Test(args, the_value_after_an_option_is_taken_as_is)
 	cr_assert_eq(parse(BASE "--port --verbose", &cfg, &s, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(s.port, "--verbose");
 	cr_assert_eq(s.verbose_calls, 0);
+}
+
+/* ---- --pcap, --pcap-max ------------------------------------------------------- */
+
+static const struct line_case pcap_cases[] = {
+	/*  0 */ { BASE "--pcap /tmp/x.pcapng", 0, NULL },
+	/*  1 */ { BASE "--pcap=rel.pcapng --pcap-max 0", 0, NULL },
+	/*  2 */ { BASE "--pcap-max 1048576", 0, NULL },
+	/*  3 */ { BASE "--pcap", -1, "prog: --pcap: missing value" },
+	/*  4 */ { BASE "--pcap=", -1, "prog: --pcap: file name empty or longer than 255 bytes" },
+	/*  5 */ { BASE "--pcap-max", -1, "prog: --pcap-max: missing value" },
+	/*  6 */ { BASE "--pcap-max 1048577", -1, "prog: --pcap-max: '1048577' is not a number in 0-1048576" },
+	/*  7 */ { BASE "--pcap-max -1", -1, "prog: --pcap-max: '-1' is not a number in 0-1048576" },
+	/*  8 */ { BASE "--pcap-max 10MB", -1, "prog: --pcap-max: '10MB' is not a number in 0-1048576" },
+};
+
+Test(pcap, line_table, .init = cr_redirect_stdout)
+{
+	expect_lines(pcap_cases, N(pcap_cases));
+}
+
+Test(pcap, values_are_stored)
+{
+	struct sn_config cfg;
+	struct seen seen;
+	char err[256];
+
+	cr_assert_eq(parse(BASE, &cfg, &seen, err, sizeof(err)), 0);
+	cr_expect_str_eq(cfg.pcap, "", "no capture unless asked");
+	cr_expect_eq(cfg.pcap_max_mb, 100, "default limit 100 MB");
+	cr_assert_eq(parse(BASE "--pcap /tmp/a.pcapng --pcap-max 7", &cfg, &seen, err,
+			   sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(cfg.pcap, "/tmp/a.pcapng");
+	cr_expect_eq(cfg.pcap_max_mb, 7);
+	cr_assert_eq(parse(BASE "--pcap-max=0", &cfg, &seen, err, sizeof(err)), 0);
+	cr_expect_eq(cfg.pcap_max_mb, 0, "0 = no limit");
+}
+
+Test(pcap, help_lists_both)
+{
+	struct sn_config cfg;
+	struct seen seen;
+	char err[256], out[8192] = "";
+	FILE *f = tmpfile();
+	int saved = dup(1);
+	size_t n;
+
+	cr_assert(f && saved >= 0);
+	fflush(stdout);
+	dup2(fileno(f), 1);
+	cr_assert_eq(parse("--help", &cfg, &seen, err, sizeof(err)), 1);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	cr_expect(strstr(out, "--pcap ") && strstr(out, "--pcap-max"), "help: %s", out);
 }

@@ -52,6 +52,8 @@ struct sn_config {
 	} peer_names[SN_MAX_PEER_NAMES];
 	int npeer_names;
 	char principals[256];       /* --principals FILE: identity -> user map */
+	char pcap[256];             /* --pcap FILE: pcapng capture, "" = none */
+	uint32_t pcap_max_mb;       /* --pcap-max MB: its size limit, 0 = none */
 	const char *prog;           /* program name for messages */
 };
 
