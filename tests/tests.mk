@@ -19,6 +19,7 @@ test: all
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS  := tests/unit/harness.c tests/unit/frames.c
 UNIT_HDRS     := tests/unit/harness.h tests/unit/frames.h tests/unit/checks.h tests/unit/sa_algs.h
+UNIT_HDRS     += tests/unit/ike_hex.h
 UNIT_TIMEOUT  ?= 300
 UNIT_ARGS     ?=
 UNIT_LDLIBS   := -lcriterion $(LDLIBS)
