@@ -145,21 +145,19 @@ enum ike_parse_res ike_parse_chain(uint8_t first, const uint8_t *buf,
 				   struct ike_chain *c)
 {
 	uint8_t type = first;
-	size_t off = 0;
 	unsigned visited = 0;
+	enum ike_parse_res r = IKE_P_OK;
 
 	memset(c, 0, sizeof(*c));
-	while (type != IKE_PL_NONE) {
-		enum ike_parse_res r;
-
-		if (++visited > 2 * IKE_MAX_PAYLOADS)   /* skipped ones too */
-			return c->err_off = off, IKE_P_TOO_MANY;
-		r = chain_step(c, buf, len, &off, &type, flags);
-		if (r != IKE_P_OK)
-			return c->err_off = off, r;
+	while (type != IKE_PL_NONE && r == IKE_P_OK) {
+		if (++visited > 2 * IKE_MAX_PAYLOADS)   /* skipped ones count too */
+			r = IKE_P_TOO_MANY;
+		else
+			r = chain_step(c, buf, len, &c->err_off, &type, flags);
 	}
-	c->err_off = off;
-	return off == len ? IKE_P_OK : IKE_P_LEN_MISMATCH;
+	if (r == IKE_P_OK && c->err_off != len)
+		r = IKE_P_LEN_MISMATCH;                 /* bytes after the last payload */
+	return r;
 }
 
 enum ike_parse_res ike_parse_message(const uint8_t *buf, size_t len,

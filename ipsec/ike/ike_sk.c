@@ -81,7 +81,8 @@ enum ike_sk_res ike_sk_key_init(struct ike_sk_key *k, uint16_t encr, uint16_t bi
 	memcpy(k->key, sk_e, k->key_len);
 	memcpy(k->salt, sk_e + k->key_len, salt);
 	k->auth_len = a_len;
-	memcpy(k->auth, sk_a, a_len);
+	if (a_len)
+		memcpy(k->auth, sk_a, a_len);
 	k->iv_len = aead ? IKE_SK_AEAD_IV_LEN : IKE_SK_CBC_BLOCK;
 	k->icv_len = aead ? IKE_SK_AEAD_ICV_LEN : ike_integ_icv_len(integ);
 	k->block = aead ? 1 : IKE_SK_CBC_BLOCK;
