@@ -376,9 +376,9 @@ _Static_assert(sizeof(struct ike_eap_hdr) == IKE_EAP_HDR_LEN, "EAP");
 /* ---- Limits the parsers enforce ----------------------------------------- */
 
 /* A message fits one UDP datagram over IPv4 (65535 - 20 IP - 8 UDP), so the
- * 32-bit header length is capped well below its range. 2: 1280 octets are
- * the least an implementation must accept; larger ones are fragmented by IP
- * or, with RFC 7383, by IKE. */
+ * 32-bit header length is capped well below its range. RFC 7296 2: every
+ * implementation handles messages of up to 1280 octets; larger ones are
+ * fragmented by IP or, with RFC 7383, by IKE. */
 #define IKE_MSG_MAX             65507
 #define IKE_MSG_MIN             IKE_HDR_LEN
 /* Payloads in one message (or one decrypted SK payload): a generous bound
