@@ -6,6 +6,7 @@
 #   make fuzz        libFuzzer targets (clang) into build-fuzz/: fuzz_frame
 #                    (inbound frames) and fuzz_esp (inbound ESP/AH with SAs)
 #   make fuzz-run    build them, then fuzz each for FUZZ_SECONDS; any crash fails
+#                    (also fuzz_ike_parse: the IKEv2 message parser)
 #
 # Unit test binaries: one per tests/unit/test_*.c, each linked with the
 # shared harness (tests/unit/harness.c: the stack over a fake port, and
@@ -19,6 +20,7 @@ test: all
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS  := tests/unit/harness.c tests/unit/frames.c
 UNIT_HDRS     := tests/unit/harness.h tests/unit/frames.h tests/unit/checks.h tests/unit/sa_algs.h
+UNIT_HDRS     += tests/unit/ike_hex.h
 UNIT_TIMEOUT  ?= 300
 UNIT_ARGS     ?=
 UNIT_LDLIBS   := -lcriterion $(LDLIBS)
@@ -165,5 +167,21 @@ fuzz-run: fuzz
 		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix=$(F)/artifacts/esp- \
 		$(F)/corpus_esp $(F)/esp_seeds
+
+# fuzz_ike_parse: the IKEv2 parsers alone (they are pure), with the builder
+# for a parse-build-parse check; part of fuzz and fuzz-run.
+.PHONY: fuzz-ike-run
+fuzz: $(F)/fuzz_ike_parse
+fuzz-run: fuzz-ike-run
+$(F)/fuzz_ike_parse: tests/fuzz/fuzz_ike_parse.c $(F)/obj/ipsec/ike/ike_parse.o \
+		$(F)/obj/ipsec/ike/ike_build.o
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-omit-frame-pointer -O1 -o $@ $^
+fuzz-ike-run: $(F)/fuzz_ike_parse
+	@mkdir -p $(F)/corpus_ike $(F)/artifacts
+	$(SAN_ENV) timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) $(F)/fuzz_ike_parse \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=$(F)/artifacts/ike- $(F)/corpus_ike
 
 -include $(shell find $(A)/obj $(F)/obj -name '*.d' 2>/dev/null)
