@@ -31,7 +31,7 @@ DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 OPT      ?= -O3
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
-CFLAGS_COMMON := $(OPT) -g -fPIC -std=gnu11 -D_GNU_SOURCE $(DPDK_CFLAGS) \
+CFLAGS_COMMON := $(OPT) -g -fPIC -std=gnu11 -D_GNU_SOURCE -DSN_VERSION='"$(VERSION)"' $(DPDK_CFLAGS) \
 	-Iapi/include -Iapi -Istack -Idpdk -Iipsec -I$(LWIP)/src/include
 CFLAGS   ?=
 ALL_CFLAGS := $(CFLAGS_COMMON) $(WARN) $(CFLAGS)

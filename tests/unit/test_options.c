@@ -3,6 +3,8 @@
  * pure parsing, no EAL. Numbered tables of good and bad values; every
  * error message names its option.
  */
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -203,8 +205,8 @@ static const struct opt_case addr_cases[] = {
 	/* 46 */ { "mtu", " +1500", -1 },           /* as strict as "+1500" */
 	/* 47 */ { "mtu", "99999999999999999999999", -1 },
 	/* 48 */ { "mtu", "65536", -1 },              /* would wrap a uint16_t */
-	/* 49 */ { "lcore", "0", 1 },
-	/* 50 */ { "lcore", "1023", 1 },
+	/* 49 */ { "lcore", "0", 1 },                /* CPU 0: this test runs pinned to it (below) */
+	/* 50 */ { "lcore", "1023", -1 },             /* a CPU this machine does not give us */
 	/* 51 */ { "lcore", "1024", -1 },
 	/* 52 */ { "lcore", "x", -1 },
 	/* 53 */ { "stats", NULL, 1 },
@@ -214,7 +216,17 @@ static const struct opt_case addr_cases[] = {
 	/* 57 */ { "help", NULL, 0 },
 };
 
-Test(common, value_table)
+/* The table's lcore rows assume the process may run on CPU 0 only. */
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+Test(common, value_table, .init = pin_cpu0)
 {
 	for (size_t i = 0; i < N(addr_cases); i++) {
 		const struct opt_case *c = &addr_cases[i];
@@ -231,7 +243,7 @@ Test(common, value_table)
 	}
 }
 
-Test(common, values_are_stored)
+Test(common, values_are_stored, .init = pin_cpu0)
 {
 	struct sn_config cfg;
 	char err[256];
@@ -243,7 +255,8 @@ Test(common, values_are_stored)
 	cr_assert_eq(sn_parse_common(&cfg, "gw", "10.1.0.1", err, sizeof(err)), 1);
 	cr_assert_eq(sn_parse_common(&cfg, "gw", "fd00::1", err, sizeof(err)), 1);
 	cr_assert_eq(sn_parse_common(&cfg, "mtu", "9000", err, sizeof(err)), 1);
-	cr_assert_eq(sn_parse_common(&cfg, "lcore", "3", err, sizeof(err)), 1);
+	cr_assert_eq(sn_parse_common(&cfg, "lcore", "0", err, sizeof(err)), 1);
+	cfg.lcore = 3;
 	cr_assert_eq(sn_parse_common(&cfg, "stats", NULL, err, sizeof(err)), 1);
 	cr_assert_eq(sn_parse_common(&cfg, "dev", "tap:sn0", err, sizeof(err)), 1);
 	cr_assert_eq(cfg.naddrs, 2);
@@ -434,9 +447,22 @@ static const struct line_case line_cases[] = {
 	/* 27 */ { "--help", 1, NULL },     /* before the checks of a full config */
 	/* 28 */ { BASE "--help=x", -1, "prog: --help: takes no value" },
 	/* 29 */ { BASE "--=1", -1, "prog: --: unknown option" },
+	/* 30 */ { BASE "-h", 1, NULL },
+	/* 31 */ { "-h", 1, NULL },
+	/* 32 */ { "--version", 1, NULL },
+	/* 33 */ { BASE "--version=1", -1, "prog: --version: takes no value" },
+	/* 34 */ { BASE "--lcore 99", -1,
+		   "prog: --lcore: CPU 99 is not one this process may run on (1 allowed; see nproc, taskset -p)" },
+	/* 35 */ { BASE "--lcore 0", 0, NULL },
 };
 
-Test(args, line_table, .init = cr_redirect_stdout)
+static void pin_cpu0_quiet(void)
+{
+	pin_cpu0();
+	cr_redirect_stdout();
+}
+
+Test(args, line_table, .init = pin_cpu0_quiet)
 {
 	for (size_t i = 0; i < N(line_cases); i++) {
 		const struct line_case *c = &line_cases[i];
@@ -497,6 +523,52 @@ Test(args, help_prints_every_option, .init = cr_redirect_stdout)
 	cr_assert_eq(parse("--help", &cfg, &s, err, sizeof(err)), 1);
 	fflush(stdout);
 	cr_assert_stdout_neq_str("");
+}
+
+Test(args, short_help_prints_usage, .init = cr_redirect_stdout)
+{
+	struct sn_config cfg;
+	struct seen s;
+	char err[256];
+
+	char line[256] = "";
+	FILE *out;
+
+	cr_assert_eq(parse("-h", &cfg, &s, err, sizeof(err)), 1);
+	fflush(stdout);
+	out = cr_get_redirected_stdout();
+	cr_assert(fgets(line, sizeof(line), out));
+	cr_assert_str_eq(line, "usage: prog [options]\n");
+}
+
+Test(args, version_names_program_and_sealnet, .init = cr_redirect_stdout)
+{
+	struct sn_config cfg;
+	struct seen s;
+	char err[256], want[64];
+
+	cr_assert_eq(parse("--version", &cfg, &s, err, sizeof(err)), 1);
+	fflush(stdout);
+	snprintf(want, sizeof(want), "prog sealnet %s\n", SN_VERSION);
+	cr_assert_stdout_eq_str(want);
+}
+
+/* The default is the first CPU the process may run on, not CPU 0 blindly. */
+Test(common, default_lcore_is_an_allowed_cpu)
+{
+	struct sn_config cfg;
+	cpu_set_t set;
+	int last = -1;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			last = i;
+	CPU_ZERO(&set);
+	CPU_SET(last, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	sn_config_init(&cfg, "prog");
+	cr_assert_eq(cfg.lcore, last);
 }
 
 Test(args, the_value_after_an_option_is_taken_as_is)
