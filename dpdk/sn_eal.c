@@ -195,9 +195,20 @@ static void sweep_dead_runtime_dirs(void)
 }
 
 /* 1 when enough 2 MiB pages are free (reserving more if we may). */
+/* Pages to have free: HUGE_PAGES_NEEDED, or more when SN_HUGE_PAGES says
+ * so (a test that must see a reservation made). */
+static long pages_wanted(void)
+{
+	const char *env = getenv("SN_HUGE_PAGES");
+	long n = env ? strtol(env, NULL, 10) : 0;
+
+	return n > HUGE_PAGES_NEEDED && n < 1L << 20 ? n : HUGE_PAGES_NEEDED;
+}
+
 static int huge_pages_ready(void)
 {
 	long free_pages = read_long(FREE_HUGE), total = read_long(NR_HUGE);
+	long want = pages_wanted();
 	const char *env = getenv("SN_HUGE");
 
 	/* SN_HUGE=0 forces --no-huge (tests of that path, hosts without
@@ -206,14 +217,14 @@ static int huge_pages_ready(void)
 		return 0;
 	if (free_pages < 0 || total < 0)
 		return 0;
-	if (free_pages >= HUGE_PAGES_NEEDED)
+	if (free_pages >= want)
 		return 1;
 	if (geteuid() != 0)
 		return 0;
 	/* Recorded before the write: a kill in between leaves a record
 	 * that is at most too large, which the reclaim clamps. */
-	huge_record(HUGE_PAGES_NEEDED - free_pages);
-	if (write_long(NR_HUGE, total + HUGE_PAGES_NEEDED - free_pages) < 0) {
+	huge_record(want - free_pages);
+	if (write_long(NR_HUGE, total + want - free_pages) < 0) {
 		huge_record(0);
 		return 0;
 	}
@@ -221,7 +232,7 @@ static int huge_pages_ready(void)
 	if (huge_added < 0)
 		huge_added = 0;
 	huge_record(huge_added);
-	return read_long(FREE_HUGE) >= HUGE_PAGES_NEEDED;
+	return read_long(FREE_HUGE) >= want;
 }
 
 static void huge_pages_release(void)
