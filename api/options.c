@@ -35,8 +35,8 @@ static const struct sn_opt common_opts[] = {
 	{ "lcore", SN_OPT_REQUIRED, 0, "N   lcore (CPU) to run on (default: the first this process may use)" },
 	{ "stats", SN_OPT_NONE, 0, "print port, stack and drop counters at exit" },
 	{ "ipsec-conf", SN_OPT_REQUIRED, 0, "FILE   IPsec SAs and policies, one `ip xfrm` line each" },
-	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket (default policy)" },
-	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable)" },
+	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket the program opens (default policy)" },
+	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable; with --secure)" },
 	{ "principals", SN_OPT_REQUIRED, 0, "FILE   map of peer identities to local users (impersonation)" },
 	{ "help", SN_OPT_NONE, 0, "show this help (also -h)" },
 	{ "version", SN_OPT_NONE, 0, "show the program's name and sealnet's version" },
@@ -346,6 +346,12 @@ static int check_config(const struct sn_config *c, char *err, size_t errlen)
 	}
 	if (c->naddrs == 0) {
 		snprintf(err, errlen, "%s: --addr: at least one address is required", c->prog);
+		return -1;
+	}
+	/* A name is checked only on a secured socket: alone it would do
+	 * nothing. */
+	if (c->npeer_names && !c->secure) {
+		snprintf(err, errlen, "%s: --peer-name: needs --secure", c->prog);
 		return -1;
 	}
 	for (int i = 0; i < c->naddrs; i++)

@@ -454,6 +454,8 @@ static const struct line_case line_cases[] = {
 	/* 34 */ { BASE "--lcore 99", -1,
 		   "prog: --lcore: CPU 99 is not one this process may run on (1 allowed; see nproc, taskset -p)" },
 	/* 35 */ { BASE "--lcore 0", 0, NULL },
+	/* 36 */ { BASE "--peer-name 10.0.0.2=a.example", -1, "prog: --peer-name: needs --secure" },
+	/* 37 */ { BASE "--peer-name 10.0.0.2=a.example --secure", 0, NULL },
 };
 
 static void pin_cpu0_quiet(void)
