@@ -208,12 +208,33 @@ void sn_port_close(struct sn_port *p)
 
 uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_rx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+	struct sn_port *p = port;
+	uint16_t k = rte_eth_rx_burst(p->port_id, 0, pkts, n);
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < k; i++)
+		bytes += pkts[i]->pkt_len;
+	p->rx_pkts += k;
+	p->rx_bytes += bytes;
+	return k;
 }
 
 uint16_t sn_port_tx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_tx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+	struct sn_port *p = port;
+	uint64_t bytes = 0;
+	uint16_t k;
+
+	/* Summed before the burst: the PMD may free what it sent at once. */
+	for (uint16_t i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	k = rte_eth_tx_burst(p->port_id, 0, pkts, n);
+	/* What it did not take is still ours to read. */
+	for (uint16_t i = k; i < n; i++)
+		bytes -= pkts[i]->pkt_len;
+	p->tx_pkts += k;
+	p->tx_bytes += bytes;
+	return k;
 }
 
 int sn_port_link_up(void *port)
@@ -245,10 +266,12 @@ int sn_port_stats(const struct sn_port *p, struct sn_port_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (rc)
 		return rc;
-	st->ipackets = s.ipackets;
-	st->opackets = s.opackets;
-	st->ibytes = s.ibytes;
-	st->obytes = s.obytes;
+	/* Frames and bytes: ours (see struct sn_port); drops and errors
+	 * only the PMD knows. */
+	st->ipackets = p->rx_pkts;
+	st->opackets = p->tx_pkts;
+	st->ibytes = p->rx_bytes;
+	st->obytes = p->tx_bytes;
 	st->imissed = s.imissed;
 	st->ierrors = s.ierrors;
 	st->oerrors = s.oerrors;
