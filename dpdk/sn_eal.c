@@ -194,7 +194,6 @@ static void sweep_dead_runtime_dirs(void)
 	closedir(d);
 }
 
-/* 1 when enough 2 MiB pages are free (reserving more if we may). */
 /* Pages to have free: HUGE_PAGES_NEEDED, or more when SN_HUGE_PAGES says
  * so (a test that must see a reservation made). */
 static long pages_wanted(void)
@@ -205,7 +204,10 @@ static long pages_wanted(void)
 	return n > HUGE_PAGES_NEEDED && n < 1L << 20 ? n : HUGE_PAGES_NEEDED;
 }
 
-static int huge_pages_ready(void)
+static void huge_pages_release(void);
+
+/* 1 when enough 2 MiB pages are free (reserving more if we may). */
+static int huge_pages_ready(const char *prog)
 {
 	long free_pages = read_long(FREE_HUGE), total = read_long(NR_HUGE);
 	long want = pages_wanted();
@@ -232,7 +234,15 @@ static int huge_pages_ready(void)
 	if (huge_added < 0)
 		huge_added = 0;
 	huge_record(huge_added);
-	return read_long(FREE_HUGE) >= want;
+	free_pages = read_long(FREE_HUGE);
+	if (free_pages >= want)
+		return 1;
+	/* The kernel found too few: give back what it did find. */
+	huge_pages_release();
+	fprintf(stderr, "%s: only %ld of %ld huge pages (2 MiB) free even after raising " NR_HUGE
+		": running without huge pages (slower); reserve them early (sysctl vm.nr_hugepages, or hugepages= at boot)\n",
+		prog, free_pages < 0 ? 0 : free_pages, want);
+	return 0;
 }
 
 static void huge_pages_release(void)
@@ -304,7 +314,7 @@ int sn_eal_start(const struct sn_eal_conf *c, char *err, size_t errlen)
 		argv[argc++] = "--log-level";
 		argv[argc++] = "pmd.net.tap:critical";
 	}
-	if (huge_pages_ready()) {
+	if (huge_pages_ready(c->prog ? c->prog : "sealnet")) {
 		argv[argc++] = "--in-memory";
 		/* One file (memfd) per memory segment list: a vhost-user back
 		 * end maps at most 8 regions, and page-sized segments overflow

@@ -151,7 +151,8 @@ int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
 
 	memset(p, 0, sizeof(*p));
 	if (rte_eth_dev_count_avail() != 1) {
-		snprintf(err, errlen, "expected one port, found %u (is the device bound to vfio-pci?)",
+		snprintf(err, errlen, "expected one port, found %u: the --dev device could not be made "
+			 "or found (a PCI NIC must be bound to vfio-pci; SN_LOG_LEVEL=debug shows DPDK's reasons)",
 			 rte_eth_dev_count_avail());
 		return -1;
 	}
