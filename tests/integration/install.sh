@@ -12,7 +12,8 @@
 # functions the public headers declare, and the static one has no other
 # global name, so a program defining lwIP's names (tcp_new, pbuf_alloc)
 # links and runs both ways. The common options: --help, -h, --version exit
-# 0; --lcore 99 prints one line and exits 2. A TAP start prints nothing.
+# 0 (in hello and every installed program, snctl too); --lcore 99 prints one
+# line and exits 2. A TAP start prints nothing.
 # Leftovers: no /var/run/dpdk/snPID after a clean exit; a program killed
 # with SIGKILL leaves its directory and its huge pages, and the next start
 # removes the one and gives the others back.
@@ -136,6 +137,20 @@ version_line() {
 	[ "$out" = "hello sealnet $v" ]
 }
 check "--version prints 'hello sealnet VERSION', exit 0" version_line
+installed_programs_options() {
+	local v b n=0
+	v=$(pkg-config --modversion sealnet)
+	for b in "$P"/bin/*; do
+		[ -x "$b" ] || continue
+		n=$((n + 1))
+		[ "$("$b" --version)" = "${b##*/} sealnet $v" ] || { echo "${b##*/} --version"; return 1; }
+		"$b" -h >/dev/null 2>&1 || { echo "${b##*/} -h: exit $?"; return 1; }
+		"$b" --help >/dev/null 2>&1 || { echo "${b##*/} --help: exit $?"; return 1; }
+	done
+	echo "$n programs"
+	[ "$n" -ge 5 ]
+}
+check "installed programs: --version, -h, --help exit 0" installed_programs_options
 lcore_99() {
 	local rc=0 out
 	out=$("$WORK/hello-static" "${ARGS[@]}" --lcore 99 2>&1) || rc=$?
