@@ -31,7 +31,7 @@ DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 OPT      ?= -O3
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
-CFLAGS_COMMON := $(OPT) -g -fPIC -std=gnu11 -D_GNU_SOURCE $(DPDK_CFLAGS) \
+CFLAGS_COMMON := $(OPT) -g -fPIC -std=gnu11 -D_GNU_SOURCE -DSN_VERSION='"$(VERSION)"' $(DPDK_CFLAGS) \
 	-Iapi/include -Iapi -Istack -Idpdk -Iipsec -I$(LWIP)/src/include
 CFLAGS   ?=
 ALL_CFLAGS := $(CFLAGS_COMMON) $(WARN) $(CFLAGS)
@@ -61,7 +61,8 @@ all: lib apps
 deps:
 	sh .ci/deps
 
-lib: $(B)/lib/libsealnet.a $(B)/lib/libsealnet.so $(B)/lib/pkgconfig/sealnet.pc
+lib: $(B)/lib/libsealnet.a $(B)/lib/libsealnet.so $(B)/lib/dist/libsealnet.a \
+	$(B)/lib/pkgconfig/sealnet.pc
 apps: $(APP_BINS)
 
 $(B)/obj/lwip/%.o: $(LWIP)/%.c stack/lwipopts.h
@@ -88,17 +89,52 @@ $(B)/lib/libsealnet.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lib/libsealnet.so: $(LIB_OBJS)
+# The public API is what the public headers declare: every sn_* function
+# in them (preprocessed, so comments and macros do not count). Only those
+# leave the library; lwIP's, DPDK's and sealnet's internal names stay inside,
+# so they never clash with a program's own.
+PUBLIC_HDRS := $(wildcard api/include/sealnet/*.h)
+$(B)/lib/sealnet.syms: $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libsealnet.so.0 -o $@ $^ $(LDLIBS)
+	for h in $(notdir $(PUBLIC_HDRS)); do echo "#include <sealnet/$$h>"; done | \
+		$(CC) -E -P -Iapi/include -x c - | tr '\n' ' ' | \
+		grep -oE '\bsn_[a-z0-9_]+[[:space:]]*\(' | tr -d ' (' | sort -u > $@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+
+# Linker version script of the shared library: the public names, version SEALNET_0.
+$(B)/lib/sealnet.map: $(B)/lib/sealnet.syms
+	{ echo 'SEALNET_0 {'; echo '  global:'; sed 's/.*/    &;/' $<; \
+	  echo '  local: *;'; echo '};'; } > $@
+
+$(B)/lib/libsealnet.so: $(LIB_OBJS) $(B)/lib/sealnet.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libsealnet.so.0 -Wl,--version-script=$(B)/lib/sealnet.map \
+		-o $@ $(LIB_OBJS) $(LDLIBS)
+
+# The installed static library: the objects linked into one (ld -r) whose
+# only global names are the public ones, for the same reason. (The programs
+# and unit tests in this tree link build/lib/libsealnet.a, internals and all.)
+$(B)/lib/dist/libsealnet.a: $(LIB_OBJS) $(B)/lib/sealnet.syms
+	@mkdir -p $(dir $@)
+	rm -f $@ $(B)/lib/dist/sealnet.o
+	$(LD) -r -o $(B)/lib/dist/sealnet.o $(LIB_OBJS)
+	objcopy --keep-global-symbols=$(B)/lib/sealnet.syms $(B)/lib/dist/sealnet.o
+	ar rcs $@ $(B)/lib/dist/sealnet.o
 
 # write_pc FILE: the pkg-config file for the current PREFIX/LIBDIR/INCDIR.
+# Cflags are the headers' only: DPDK's build flags (-include rte_config.h,
+# -march) are the library's, and the public headers need no DPDK header.
+# A static link (pkg-config --static) takes libsealnet.a, which the linker
+# would pass over for libsealnet.so: Cflags.private (pkgconf) opens
+# -Bstatic for -lsealnet and Libs.private closes it, so DPDK, intel-ipsec-mb
+# and mbedTLS are linked as the shared libraries they are on Debian (their
+# static archives need DPDK's drivers whole-archive and dozens of libraries).
 define write_pc
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: sealnet' 'Description: userspace TCP/IP stack with IPsec built in' \
-	  'Version: $(VERSION)' 'Requires.private: libdpdk' \
-	  'Libs: -L$${libdir} -lsealnet' 'Libs.private: -lIPSec_MB -lmbedcrypto -lm -lpthread' \
-	  'Cflags: -I$${includedir}' > $(1)
+	  'Version: $(VERSION)' \
+	  'Libs: -L$${libdir} -lsealnet' 'Libs.private: -Wl,-Bdynamic $(LDLIBS)' \
+	  'Cflags: -I$${includedir}' 'Cflags.private: -Wl,-Bstatic' > $(1)
 endef
 
 $(B)/lib/pkgconfig/sealnet.pc: Makefile
@@ -116,7 +152,7 @@ $(B)/bin/%: $$(call app_objs,$$*) $(B)/lib/libsealnet.a
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/sealnet $(DESTDIR)$(BINDIR)
-	install -m 644 $(B)/lib/libsealnet.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(B)/lib/dist/libsealnet.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/lib/libsealnet.so $(DESTDIR)$(LIBDIR)/libsealnet.so.0
 	ln -sf libsealnet.so.0 $(DESTDIR)$(LIBDIR)/libsealnet.so
 	install -m 644 api/include/sealnet/*.h $(DESTDIR)$(INCDIR)/sealnet/

@@ -1,12 +1,15 @@
 /*
  * Command-line options common to every program (--dev, --addr, --gw, --mtu,
- * --lcore, --stats, --help) and the walk over argv that hands the rest to
- * the program's own handler. Pure parsing: nothing is started here.
+ * --lcore, --stats, --help, -h, --version) and the walk over argv that hands
+ * the rest to the program's own handler. Pure parsing: nothing is started
+ * here (--lcore looks at the CPUs the process may run on, which starts
+ * nothing either).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,29 +24,46 @@
 #define SN_MTU_MIN 576
 #define SN_MTU_MIN6 1280
 #define SN_MTU_MAX 9000
+#ifndef SN_VERSION          /* from the Makefile's VERSION */
+#define SN_VERSION "unknown"
+#endif
 
 static const struct sn_opt common_opts[] = {
 	{ "dev", SN_OPT_REQUIRED, 0, "DEV   tap:IF | memif:PATH[,server|client] | vhost:PATH | virtio:PATH | pci:BDF | null" },
 	{ "addr", SN_OPT_REQUIRED, 0, "IP/PREFIX   interface address (one IPv4, IPv6 repeatable)" },
 	{ "gw", SN_OPT_REQUIRED, 0, "IP   default gateway (IPv4 or IPv6)" },
 	{ "mtu", SN_OPT_REQUIRED, 0, "N   link MTU, 576-9000 (default 1500)" },
-	{ "lcore", SN_OPT_REQUIRED, 0, "N   lcore (CPU) to run on (default 0)" },
+	{ "lcore", SN_OPT_REQUIRED, 0, "N   lcore (CPU) to run on (default: the first this process may use)" },
 	{ "stats", SN_OPT_NONE, 0, "print port, stack and drop counters at exit" },
 	{ "ipsec-conf", SN_OPT_REQUIRED, 0, "FILE   IPsec SAs and policies, one `ip xfrm` line each" },
-	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket (default policy)" },
-	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable)" },
+	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket the program opens (default policy)" },
+	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable; with --secure)" },
 	{ "principals", SN_OPT_REQUIRED, 0, "FILE   map of peer identities to local users (impersonation)" },
 	{ "pcap", SN_OPT_REQUIRED, 0, "FILE   capture the port's frames and IPsec's inner packets (pcapng)" },
 	{ "pcap-max", SN_OPT_REQUIRED, 0, "MB   size limit of the --pcap file (default 100, 0 = none)" },
-	{ "help", SN_OPT_NONE, 0, "show this help" },
+	{ "help", SN_OPT_NONE, 0, "show this help (also -h)" },
+	{ "version", SN_OPT_NONE, 0, "show the program's name and sealnet's version" },
 	{ NULL, 0, 0, NULL },
 };
+
+/* The first CPU the process may run on (taskset, cgroups), else 0. */
+static int first_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				return i;
+	return 0;
+}
 
 void sn_config_init(struct sn_config *cfg, const char *prog)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mtu = 1500;
 	cfg->pcap_max_mb = SN_CAPTURE_MAX_MB_DEFAULT;
+	cfg->lcore = first_cpu();
 	cfg->prog = prog ? prog : "sealnet";
 }
 
@@ -149,6 +169,25 @@ static int opt_number(const char *v, long lo, long hi, long *out, char *err,
 		snprintf(err, errlen, "'%s' is not a number in %ld-%ld", v ? v : "", lo, hi);
 		return -1;
 	}
+	return 0;
+}
+
+/* Checked here, not by the EAL: an lcore the process may not run on would
+ * otherwise print DPDK's whole usage text and exit 1. */
+static int opt_lcore(struct sn_config *c, const char *v, char *err, size_t errlen)
+{
+	cpu_set_t set;
+	long n;
+
+	if (opt_number(v, 0, 1023, &n, err, errlen))
+		return -1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    (n >= CPU_SETSIZE || !CPU_ISSET((int)n, &set))) {
+		snprintf(err, errlen, "CPU %ld is not one this process may run on (%d allowed; see nproc, taskset -p)",
+			 n, CPU_COUNT(&set));
+		return -1;
+	}
+	c->lcore = (int)n;
 	return 0;
 }
 
@@ -263,12 +302,8 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		c->mtu = (uint16_t)n;
 		return 1;
 	}
-	if (!strcmp(name, "lcore")) {
-		if (opt_number(v, 0, 1023, &n, err, errlen))
-			return -1;
-		c->lcore = (int)n;
-		return 1;
-	}
+	if (!strcmp(name, "lcore"))
+		return opt_lcore(c, v, err, errlen) ? -1 : 1;
 	if (!strcmp(name, "stats")) {
 		c->stats = true;
 		return 1;
@@ -340,6 +375,12 @@ static int check_config(const struct sn_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: --addr: at least one address is required", c->prog);
 		return -1;
 	}
+	/* A name is checked only on a secured socket: alone it would do
+	 * nothing. */
+	if (c->npeer_names && !c->secure) {
+		snprintf(err, errlen, "%s: --peer-name: needs --secure", c->prog);
+		return -1;
+	}
 	for (int i = 0; i < c->naddrs; i++)
 		if (c->addrs[i].family == AF_INET6 && c->mtu < SN_MTU_MIN6) {
 			snprintf(err, errlen, "%s: --mtu: IPv6 needs at least %d",
@@ -389,6 +430,8 @@ static int one_option(struct arg_walk *w, int argc, char **argv, int *i)
 	}
 	if (co && !strcmp(co->name, "help"))
 		return 1;
+	if (co && !strcmp(co->name, "version"))
+		return 2;
 	rc = co ? (sn_parse_common(w->cfg, co->name, val, why, sizeof(why)) < 0 ? -1 : 0)
 		: w->handler(w->ctx, o, val, why, sizeof(why));
 	if (rc) {
@@ -419,6 +462,10 @@ int sn_parse_args(struct sn_config *cfg, int argc, char **argv,
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h")) {
+			print_help(cfg, opts, usage);
+			return 1;
+		}
 		if (strncmp(argv[i], "--", 2) || !argv[i][2]) {
 			if (positional(&w, argv[i]))
 				return -1;
@@ -429,6 +476,10 @@ int sn_parse_args(struct sn_config *cfg, int argc, char **argv,
 			return -1;
 		if (rc == 1) {
 			print_help(cfg, opts, usage);
+			return 1;
+		}
+		if (rc == 2) {
+			printf("%s sealnet %s\n", cfg->prog, SN_VERSION);
 			return 1;
 		}
 	}

@@ -417,13 +417,22 @@ int sn_set_socket_security(int fd, const struct sn_socket_security_settings *set
 		return -1;
 	if (s->family != AF_INET && s->family != AF_INET6)
 		return sn_err(EAFNOSUPPORT);
-	if (s->sec)
+	/* Once per socket; the settings --secure gave it implicitly are
+	 * replaced (their --peer-name names stay). */
+	if (s->sec && !s->sec_implicit)
 		return sn_err(EINVAL);
 	rc = when_check(s);
 	if (!rc)
 		rc = conf_from(settings, len, &c);
 	if (rc)
 		return sn_err(-rc);
+	if (s->sec_implicit) {
+		sn_sec_conf_put(s->sec);
+		s->sec_implicit = false;
+		s->sec = c;
+		rc = sn_sec_default_names(s);
+		return rc ? sn_err(-rc) : 0;
+	}
 	s->sec = c;
 	return 0;
 }

@@ -2,6 +2,12 @@
  * Socket security for programs: the common options (--secure,
  * --peer-name) applied to a socket, and a one-line description of what
  * the query reports, as sn-echo, sn-httpd and sn-perf print it.
+ *
+ * --secure is the stack's default for every socket the program opens
+ * (sn_socket calls sn_sec_socket_default), so a program that never heard
+ * of socket security is secured all the same; its settings are marked
+ * implicit, and an explicit sn_set_socket_security replaces them, keeping
+ * the --peer-name names.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,11 +65,30 @@ static int set_name(int fd, const struct sockaddr_storage *ss, const char *id)
 	return rc;
 }
 
+/* cfg's --peer-name names of the socket's family (only peer's when peer
+ * is given) on fd. 0, or -1 with errno. */
+static int apply_names(const struct sn_config *cfg, int fd, int family,
+		       const struct sockaddr *peer)
+{
+	struct sockaddr_storage ss;
+
+	for (int i = 0; i < cfg->npeer_names; i++) {
+		/* Names of the other family do not concern this socket. */
+		if (name_sockaddr(&cfg->peer_names[i], &ss) != family)
+			continue;
+		if (peer && !same_addr(&ss, peer))
+			continue;
+		if (set_name(fd, &ss, cfg->peer_names[i].id))
+			return -1;
+	}
+	return 0;
+}
+
 int sn_secure_socket(const struct sn_config *cfg, int fd, const struct sockaddr *peer,
 		     socklen_t peer_len)
 {
 	struct sn_socket_security_settings st = { SN_SECURITY_PROTOCOL_DEFAULT, 0 };
-	struct sockaddr_storage ss, local;
+	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 
 	if (!cfg || !cfg->secure)
@@ -73,16 +98,37 @@ int sn_secure_socket(const struct sn_config *cfg, int fd, const struct sockaddr 
 	    sn_getsockname(fd, (struct sockaddr *)&local, &llen))
 		return -1;
 	(void)peer_len;
-	for (int i = 0; i < cfg->npeer_names; i++) {
-		/* Names of the other family do not concern this socket. */
-		if (name_sockaddr(&cfg->peer_names[i], &ss) != local.ss_family)
-			continue;
-		if (peer && !same_addr(&ss, peer))
-			continue;
-		if (set_name(fd, &ss, cfg->peer_names[i].id))
-			return -1;
-	}
+	return apply_names(cfg, fd, local.ss_family, peer);
+}
+
+/* ---- The stack's default: --secure on every socket ------------------------- */
+
+static const struct sn_config *defaults;
+
+void sn_sec_default_config(const struct sn_config *cfg)
+{
+	defaults = cfg;
+}
+
+int sn_sec_socket_default(struct sn_sock *s)
+{
+	struct sn_socket_security_settings st = { SN_SECURITY_PROTOCOL_DEFAULT, 0 };
+
+	if (!defaults || !defaults->secure)
+		return 0;
+	st.flags = defaults->secure_flags;
+	if (sn_set_socket_security(s->fd, &st, sizeof(st)) ||
+	    apply_names(defaults, s->fd, s->family, NULL))
+		return -1;
+	s->sec_implicit = true;
 	return 0;
+}
+
+int sn_sec_default_names(struct sn_sock *s)
+{
+	if (!defaults || !defaults->secure)
+		return 0;
+	return apply_names(defaults, s->fd, s->family, NULL) ? -errno : 0;
 }
 
 static const char *cipher_name(uint32_t c)

@@ -68,6 +68,9 @@ struct sn_sock {
 	struct sn_sec_conf *sec;
 	struct sn_sockpol *usp;
 	int sec_err;
+	/* sec came from --secure (api/security_cfg.c), not from the program:
+	 * an explicit sn_set_socket_security replaces it. */
+	bool sec_implicit;
 
 	/* Timeouts for blocking calls, microseconds (0 = none). */
 	uint64_t rcvtimeo_us, sndtimeo_us;
@@ -156,6 +159,19 @@ int sn_sec_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port);
 int sn_sec_udp_ready(struct sn_sock *s, const ip_addr_t *ip, u16_t port, bool sending);
 /* Socket freed: its UDP policy, its settings. */
 void sn_sec_sock_free(struct sn_sock *s);
+
+/* The program's --secure and --peer-name (api/security_cfg.c): cfg (NULL:
+ * none) is what every new socket gets; sn_api_init sets it from the
+ * running stack's configuration. */
+struct sn_config;
+void sn_sec_default_config(const struct sn_config *cfg);
+/* A new socket (sn_socket): --secure's settings and the --peer-name names
+ * of its family, marked implicit. 0, or -1 with errno (the socket is not
+ * made: fail closed). */
+int sn_sec_socket_default(struct sn_sock *s);
+/* The --peer-name names of s's family on s->sec (after an explicit
+ * sn_set_socket_security replaced the implicit settings): 0 or -errno. */
+int sn_sec_default_names(struct sn_sock *s);
 
 /* epoll (api/epoll.c): a socket's readiness may have changed. */
 void sn_ev_notify(struct sn_sock *s);

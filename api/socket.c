@@ -254,9 +254,14 @@ int sn_socket(int domain, int type, int protocol)
 		fd = sn_fd_alloc(s, kind);
 		if (fd >= 0) {
 			s->fd = fd;
-			return fd;
+			/* --secure applies to every socket the program opens. */
+			if (sn_sec_socket_default(s) == 0)
+				return fd;
+			rc = -errno;
+			sn_fd_free(fd);
+		} else {
+			rc = fd;
 		}
-		rc = fd;
 		if (kind == SN_FD_TCP)
 			sn_tcp_close(s);
 		else
@@ -571,6 +576,7 @@ void sn_api_init(void)
 	fd_hint = 0;
 	api_up = 1;
 	sn_sec_init();
+	sn_sec_default_config(sn_config_current());
 }
 
 void sn_api_close_all(void)

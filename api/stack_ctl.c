@@ -166,8 +166,8 @@ int sn_start(const struct sn_config *cfg)
 	sn_api_init();
 	rc = sn_ctl_open(cfg->prog);
 	if (rc)
-		fprintf(stderr, "%s: no control socket for snctl: %s\n", cfg->prog,
-			strerror(-rc));
+		fprintf(stderr, "%s: no control socket for snctl: %s (snctl cannot reach this program; "
+			"SN_RUNDIR names a writable folder for it)\n", cfg->prog, strerror(-rc));
 	/* snctl is served between poll iterations, every 5 ms. */
 	ctl_period_tsc = rte_get_tsc_hz() / 200;
 	next_ctl_tsc = 0;

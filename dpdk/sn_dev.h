@@ -56,6 +56,10 @@ struct sn_port {
 	struct rte_mempool *ext_pool;  /* data-less mbufs for zero-copy tx */
 	bool started;
 	bool stopped;
+	/* Frames and bytes the port gave the stack and took from it: counted
+	 * here, since some PMDs lose theirs (memif's server side reports
+	 * zero once the client has gone, so --stats at exit showed none). */
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 };
 
 /* Configure and start the EAL's port with one queue pair on the calling

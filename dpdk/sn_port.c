@@ -152,7 +152,8 @@ int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
 
 	memset(p, 0, sizeof(*p));
 	if (rte_eth_dev_count_avail() != 1) {
-		snprintf(err, errlen, "expected one port, found %u (is the device bound to vfio-pci?)",
+		snprintf(err, errlen, "expected one port, found %u: the --dev device could not be made "
+			 "or found (a PCI NIC must be bound to vfio-pci; SN_LOG_LEVEL=debug shows DPDK's reasons)",
 			 rte_eth_dev_count_avail());
 		return -1;
 	}
@@ -209,20 +210,38 @@ void sn_port_close(struct sn_port *p)
 
 uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t got = rte_eth_rx_burst(((struct sn_port *)port)->port_id, 0, pkts, n);
+	struct sn_port *p = port;
+	uint16_t k = rte_eth_rx_burst(p->port_id, 0, pkts, n);
+	uint64_t bytes = 0;
 
-	if (unlikely(sn_capture_on) && got)
-		sn_capture_rx(pkts, got);
-	return got;
+	for (uint16_t i = 0; i < k; i++)
+		bytes += pkts[i]->pkt_len;
+	p->rx_pkts += k;
+	p->rx_bytes += bytes;
+	if (unlikely(sn_capture_on) && k)
+		sn_capture_rx(pkts, k);
+	return k;
 }
 
 uint16_t sn_port_tx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t id = ((struct sn_port *)port)->port_id;
+	struct sn_port *p = port;
+	uint64_t bytes = 0;
+	uint16_t k;
 
+	/* Summed before the burst: the PMD may free what it sent at once. */
+	for (uint16_t i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
 	if (unlikely(sn_capture_on))
-		return sn_capture_tx(id, pkts, n);
-	return rte_eth_tx_burst(id, 0, pkts, n);
+		k = sn_capture_tx(p->port_id, pkts, n);
+	else
+		k = rte_eth_tx_burst(p->port_id, 0, pkts, n);
+	/* What it did not take is still ours to read. */
+	for (uint16_t i = k; i < n; i++)
+		bytes -= pkts[i]->pkt_len;
+	p->tx_pkts += k;
+	p->tx_bytes += bytes;
+	return k;
 }
 
 int sn_port_link_up(void *port)
@@ -254,10 +273,12 @@ int sn_port_stats(const struct sn_port *p, struct sn_port_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (rc)
 		return rc;
-	st->ipackets = s.ipackets;
-	st->opackets = s.opackets;
-	st->ibytes = s.ibytes;
-	st->obytes = s.obytes;
+	/* Frames and bytes: ours (see struct sn_port); drops and errors
+	 * only the PMD knows. */
+	st->ipackets = p->rx_pkts;
+	st->opackets = p->tx_pkts;
+	st->ibytes = p->rx_bytes;
+	st->obytes = p->tx_bytes;
 	st->imissed = s.imissed;
 	st->ierrors = s.ierrors;
 	st->oerrors = s.oerrors;

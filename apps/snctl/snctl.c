@@ -126,9 +126,15 @@ int main(int argc, char **argv)
 	const char *pid = NULL, *sock = NULL;
 	int i = 1, n;
 
+	if (argc > 1 && !strcmp(argv[1], "-h"))
+		return usage() == 2 ? 0 : 0;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i += 2) {
 		if (!strcmp(argv[i], "--help"))
 			return usage() == 2 ? 0 : 0;
+		if (!strcmp(argv[i], "--version")) {
+			printf("snctl sealnet %s\n", SN_VERSION);   /* the Makefile's VERSION */
+			return 0;
+		}
 		if (i + 1 >= argc)
 			return usage();
 		if (!strcmp(argv[i], "--pid"))

@@ -3,6 +3,8 @@
  * pure parsing, no EAL. Numbered tables of good and bad values; every
  * error message names its option.
  */
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -204,8 +206,8 @@ static const struct opt_case addr_cases[] = {
 	/* 46 */ { "mtu", " +1500", -1 },           /* as strict as "+1500" */
 	/* 47 */ { "mtu", "99999999999999999999999", -1 },
 	/* 48 */ { "mtu", "65536", -1 },              /* would wrap a uint16_t */
-	/* 49 */ { "lcore", "0", 1 },
-	/* 50 */ { "lcore", "1023", 1 },
+	/* 49 */ { "lcore", "0", 1 },                /* CPU 0: this test runs pinned to it (below) */
+	/* 50 */ { "lcore", "1023", -1 },             /* a CPU this machine does not give us */
 	/* 51 */ { "lcore", "1024", -1 },
 	/* 52 */ { "lcore", "x", -1 },
 	/* 53 */ { "stats", NULL, 1 },
@@ -215,7 +217,17 @@ static const struct opt_case addr_cases[] = {
 	/* 57 */ { "help", NULL, 0 },
 };
 
-Test(common, value_table)
+/* The table's lcore rows assume the process may run on CPU 0 only. */
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+Test(common, value_table, .init = pin_cpu0)
 {
 	for (size_t i = 0; i < N(addr_cases); i++) {
 		const struct opt_case *c = &addr_cases[i];
@@ -232,7 +244,7 @@ Test(common, value_table)
 	}
 }
 
-Test(common, values_are_stored)
+Test(common, values_are_stored, .init = pin_cpu0)
 {
 	struct sn_config cfg;
 	char err[256];
@@ -244,7 +256,8 @@ Test(common, values_are_stored)
 	cr_assert_eq(sn_parse_common(&cfg, "gw", "10.1.0.1", err, sizeof(err)), 1);
 	cr_assert_eq(sn_parse_common(&cfg, "gw", "fd00::1", err, sizeof(err)), 1);
 	cr_assert_eq(sn_parse_common(&cfg, "mtu", "9000", err, sizeof(err)), 1);
-	cr_assert_eq(sn_parse_common(&cfg, "lcore", "3", err, sizeof(err)), 1);
+	cr_assert_eq(sn_parse_common(&cfg, "lcore", "0", err, sizeof(err)), 1);
+	cfg.lcore = 3;
 	cr_assert_eq(sn_parse_common(&cfg, "stats", NULL, err, sizeof(err)), 1);
 	cr_assert_eq(sn_parse_common(&cfg, "dev", "tap:sn0", err, sizeof(err)), 1);
 	cr_assert_eq(cfg.naddrs, 2);
@@ -435,7 +448,22 @@ static const struct line_case line_cases[] = {
 	/* 27 */ { "--help", 1, NULL },     /* before the checks of a full config */
 	/* 28 */ { BASE "--help=x", -1, "prog: --help: takes no value" },
 	/* 29 */ { BASE "--=1", -1, "prog: --: unknown option" },
+	/* 30 */ { BASE "-h", 1, NULL },
+	/* 31 */ { "-h", 1, NULL },
+	/* 32 */ { "--version", 1, NULL },
+	/* 33 */ { BASE "--version=1", -1, "prog: --version: takes no value" },
+	/* 34 */ { BASE "--lcore 99", -1,
+		   "prog: --lcore: CPU 99 is not one this process may run on (1 allowed; see nproc, taskset -p)" },
+	/* 35 */ { BASE "--lcore 0", 0, NULL },
+	/* 36 */ { BASE "--peer-name 10.0.0.2=a.example", -1, "prog: --peer-name: needs --secure" },
+	/* 37 */ { BASE "--peer-name 10.0.0.2=a.example --secure", 0, NULL },
 };
+
+static void pin_cpu0_quiet(void)
+{
+	pin_cpu0();
+	cr_redirect_stdout();
+}
 
 /* Each line parses to its rc, with exactly its message when it fails. */
 static void expect_lines(const struct line_case *t, size_t n)
@@ -454,7 +482,7 @@ static void expect_lines(const struct line_case *t, size_t n)
 	}
 }
 
-Test(args, line_table, .init = cr_redirect_stdout)
+Test(args, line_table, .init = pin_cpu0_quiet)
 {
 	expect_lines(line_cases, N(line_cases));
 }
@@ -504,6 +532,52 @@ Test(args, help_prints_every_option, .init = cr_redirect_stdout)
 	cr_assert_eq(parse("--help", &cfg, &s, err, sizeof(err)), 1);
 	fflush(stdout);
 	cr_assert_stdout_neq_str("");
+}
+
+Test(args, short_help_prints_usage, .init = cr_redirect_stdout)
+{
+	struct sn_config cfg;
+	struct seen s;
+	char err[256];
+
+	char line[256] = "";
+	FILE *out;
+
+	cr_assert_eq(parse("-h", &cfg, &s, err, sizeof(err)), 1);
+	fflush(stdout);
+	out = cr_get_redirected_stdout();
+	cr_assert(fgets(line, sizeof(line), out));
+	cr_assert_str_eq(line, "usage: prog [options]\n");
+}
+
+Test(args, version_names_program_and_sealnet, .init = cr_redirect_stdout)
+{
+	struct sn_config cfg;
+	struct seen s;
+	char err[256], want[64];
+
+	cr_assert_eq(parse("--version", &cfg, &s, err, sizeof(err)), 1);
+	fflush(stdout);
+	snprintf(want, sizeof(want), "prog sealnet %s\n", SN_VERSION);
+	cr_assert_stdout_eq_str(want);
+}
+
+/* The default is the first CPU the process may run on, not CPU 0 blindly. */
+Test(common, default_lcore_is_an_allowed_cpu)
+{
+	struct sn_config cfg;
+	cpu_set_t set;
+	int last = -1;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			last = i;
+	CPU_ZERO(&set);
+	CPU_SET(last, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	sn_config_init(&cfg, "prog");
+	cr_assert_eq(cfg.lcore, last);
 }
 
 Test(args, the_value_after_an_option_is_taken_as_is)

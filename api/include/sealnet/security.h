@@ -340,7 +340,11 @@ struct sn_config;
 /* Apply --secure[=encrypt|insecure-ok] and the --peer-name options that
  * concern this socket (for a client connecting to `peer`, the one for that
  * address; for a listener or UDP socket (peer NULL), all of them). Call
- * where sn_set_socket_security would be. 0 without --secure. */
+ * where sn_set_socket_security would be. 0 without --secure.
+ * With --secure every socket sn_socket makes already has these settings
+ * and all the names of its family; they count as not set, so one explicit
+ * sn_set_socket_security (this call's, or the program's own) replaces
+ * them, keeping the names. */
 int sn_secure_socket(const struct sn_config *cfg, int fd, const struct sockaddr *peer,
 		     socklen_t peer_len);
 /* One line saying what sn_query_socket_security reports for fd (and, for

@@ -57,7 +57,8 @@ struct sn_config {
 	const char *prog;           /* program name for messages */
 };
 
-/* Fill *cfg with defaults: no device, no address, MTU 1500, lcore 0. */
+/* Fill *cfg with defaults: no device, no address, MTU 1500, the first
+ * lcore (CPU) the process may run on. */
 void sn_config_init(struct sn_config *cfg, const char *prog);
 
 /*
@@ -83,11 +84,11 @@ typedef int (*sn_opt_handler)(void *ctx, const struct sn_opt *opt,
 			      const char *value, char *err, size_t errlen);
 
 /*
- * Parse argv. Returns 0 on success, 1 when --help was printed (the program
- * should exit 0), or -1 with one line in err naming the option and the
+ * Parse argv. Returns 0 on success, 1 when --help, -h or --version was
+ * printed (the program should exit 0), or -1 with one line in err naming the option and the
  * problem (the program prints it and exits 2). The common checks: --dev
  * given and well formed, at least one --addr, addresses and prefixes
- * valid, --mtu in range.
+ * valid, --mtu in range, --lcore a CPU the process may run on.
  */
 int sn_parse_args(struct sn_config *cfg, int argc, char **argv,
 		  const struct sn_opt *opts, sn_opt_handler handler, void *ctx,
