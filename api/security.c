@@ -251,9 +251,9 @@ int sn_sec_bind_check(struct sn_sock *s, u16_t port)
 	return s->sec && port_in_use(s->family, proto, port) ? -EADDRINUSE : 0;
 }
 
-/* The local address a connect to rip gets when the socket's is the
- * wildcard: what tcp_connect will take, its route's source address. The
- * flow has it from the start, so the policy, and the query of a
+/* The local address traffic to rip gets when the socket's is the
+ * wildcard: its route's source address, what tcp_connect will take. A TCP
+ * client's flow has it from the start, so the policy, and the query of a
  * SKIP_FILTER_INSTANTIATION socket (which looks configured policies up
  * with it), see the address the packets carry. */
 static const ip_addr_t *connect_local(const ip_addr_t *lip, const ip_addr_t *rip)
@@ -701,6 +701,34 @@ static int query_check(const struct sn_sock *s, const struct sn_socket_security_
 	return 0;
 }
 
+static void ip_to_lwip(const struct sn_ip *ip, ip_addr_t *a)
+{
+	if (ip->family == AF_INET6) {
+		IP_ADDR6(a, 0, 0, 0, 0);
+		memcpy(ip_2_ip6(a)->addr, ip->addr, 16);
+	} else {
+		uint32_t v4;
+
+		memcpy(&v4, ip->addr, 4);
+		ip_addr_set_ip4_u32_val(*a, v4);
+	}
+}
+
+/* SKIP_FILTER_INSTANTIATION, UDP bound to the wildcard: configured
+ * policies protect its datagrams by the source address each one gets, so
+ * the query looks them up with the address a datagram to peer would
+ * carry (as a TCP client's flow has it from its connect). */
+static struct sn_sa *udp_skip_out_sa(const struct sn_sock *s, const struct sn_sockpol *sp,
+				     const struct sn_ip *peer, uint16_t port)
+{
+	struct sn_sock_flow sf = sp->sf;
+	ip_addr_t rip;
+
+	ip_to_lwip(peer, &rip);
+	ip_from_lwip(connect_local(&s->pcb.udp->local_ip, &rip), &sf.local);
+	return sn_ipsec_global_out_sa(&sf, peer, port);
+}
+
 static void query_fill(struct sn_sock *s, const struct sn_ip *peer, uint16_t port,
 		       const struct sn_socket_security_query_template *t,
 		       struct sn_socket_security_query_info *info)
@@ -719,6 +747,9 @@ static void query_fill(struct sn_sock *s, const struct sn_ip *peer, uint16_t por
 	if (!sp)
 		return;
 	sn_sockpol_resolve(sp, peer, port, &out, &in);
+	if (s->kind == SN_FD_UDP && (sp->conf->ipsec_flags & SN_SEC_SKIP_FILTERS) &&
+	    sn_ip_is_any(&sp->sf.local))
+		out = udp_skip_out_sa(s, sp, peer, port);
 	if (!out || !in)
 		return;
 	fill_sa(out, in, info);

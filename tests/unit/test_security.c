@@ -2319,3 +2319,38 @@ Test(sec, skip_filter_tcp_client_query_secured_bound_or_not)
 	skip_client_secured(true, 7110, 1);
 	skip_client_secured(false, 7111, 2);
 }
+
+/* The same for UDP: a socket that never bound, and one bound to its
+ * address, both report SECURED for the peer a configured policy protects. */
+Test(sec, skip_filter_udp_query_secured_bound_or_not)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_security_settings_ipsec *st = (void *)b;
+	struct sn_socket_security_query_info info;
+	struct sn_socket_security_query_template tm;
+	struct sockaddr_storage ss;
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
+	size_t len = ipsec_settings(b, "", "", "");
+	int u[2] = { sock(AF_INET, SOCK_DGRAM), sock(AF_INET, SOCK_DGRAM) };
+
+	install_gcm_pair("");
+	xfrm("policy add src " H_IP4_US "/32 dst " H_IP4_PEER "/32 proto udp dir out tmpl src "
+	     H_IP4_US " dst " H_IP4_PEER " proto esp mode transport reqid 7");
+	xfrm("policy add src " H_IP4_PEER "/32 dst " H_IP4_US "/32 proto udp dir in tmpl src "
+	     H_IP4_PEER " dst " H_IP4_US " proto esp mode transport reqid 7");
+	st->ipsec_flags = SN_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION;
+	tmpl_for(&tm, AF_INET, 6000);
+	for (int i = 0; i < 2; i++) {
+		OK(sn_set_socket_security(u[i], (const void *)b, len));
+		if (i == 1)
+			bind_us(u[i], AF_INET, 0);
+		cr_assert_eq(sn_sendto(u[i], "esp", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+		h_poll(10);
+		cr_expect_eq(tx_drain(PROTO_ESP), 1u, "configured policy applies");
+		OK(query(u[i], &tm, &info));
+		cr_expect_eq(info.flags & SN_INFO_CONNECTION_SECURED, SN_INFO_CONNECTION_SECURED,
+			     "socket %d (bound: %d): flags 0x%x", i, i == 1, info.flags);
+		cr_expect_eq(info.spi_out, SPI_OUT);
+		close_ok(u[i]);
+	}
+}
