@@ -170,7 +170,10 @@ struct sn_socket_security_settings {
 	uint32_t flags;                 /* SN_SETTINGS_* */
 };
 
-/* Policies exist already (configured SPD entries): instantiate none. */
+/* Policies exist already (configured SPD entries): instantiate none. The
+ * query then reports the SA those policies choose for the addresses the
+ * socket's packets carry (for one bound to the wildcard: the source
+ * address its route to the peer gives). */
 #define SN_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION      0x1
 /* A proven identity that differs from the target name is accepted. */
 #define SN_SETTINGS_IPSEC_OPTIONAL_PEER_NAME_VERIFICATION 0x2
@@ -245,8 +248,9 @@ struct sn_socket_peer_target_name {
  * Errors: EFAULT (NULL target), EMSGSIZE (len below the structure), EINVAL
  * (len != structure + name_len, empty or too long name, bad protocol,
  * address of another family, UDP peer with zero address and port, socket
- * without security), EISCONN (connected or connecting, TCP or UDP, as
- * WSASetSocketPeerTargetName), ENOSPC (table full), ENOTSOCK, EBADF. */
+ * without security), EISCONN (the socket is connected, TCP or UDP, as
+ * WSASetSocketPeerTargetName says; TCP also while connecting), ENOSPC
+ * (table full), ENOTSOCK, EBADF. */
 #define SN_MAX_TARGET_NAMES 16
 int sn_set_socket_peer_target_name(int fd, const struct sn_socket_peer_target_name *target,
 				   size_t len);
@@ -334,10 +338,10 @@ struct sn_socket_security_query_info {
  * and last_error (and last_error_text) set.
  * Errors: EFAULT (NULL info_len), EMSGSIZE (NULL info or *info_len too
  * small: *info_len is set to the size needed; or tlen below the
- * template), EINVAL (UDP
- * without template, bad protocol or family), ENOTCONN (TCP not
- * connected), ECONNRESET, ETIMEDOUT, ECONNABORTED (TCP: the error that
- * ended the connection, as sn_recv reported it; it stays), ENOTSOCK, EBADF.
+ * template), EINVAL (UDP without template, bad protocol or family),
+ * ENOTCONN (TCP not connected), ECONNRESET, ETIMEDOUT, ECONNABORTED (TCP:
+ * the error that ended the connection, as sn_recv reported it; the query
+ * keeps reporting it), ENOTSOCK, EBADF.
  */
 int sn_query_socket_security(int fd, const struct sn_socket_security_query_template *tmpl,
 			     size_t tlen, struct sn_socket_security_query_info *info,
