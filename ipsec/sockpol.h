@@ -14,7 +14,10 @@
  *   outbound  which SA protects this packet (sn_sockpol_output): the most
  *             preferred proposal any installed SA to the peer matches, with
  *             the target name checked; none: hold for the acquire hook, or
- *             drop and fail the socket, or (allow insecure) send in clear;
+ *             drop and fail the socket (refused outright when SAs exist but
+ *             prove another identity and no key manager could do better),
+ *             or (allow insecure) send in clear; the choice is cached until
+ *             the SAD or the conf's target names change;
  *   inbound   may this SA, or the clear, deliver to the socket
  *             (sn_sockpol_input_sa, sn_sockpol_input_clear).
  * Failures reach the socket layer through a deferred notification

@@ -3,8 +3,9 @@
  * api/secpolicy.c, ipsec/sockpol.c) through its public calls, with the
  * stack and IPsec running on the harness's fake port:
  *
- *   1. every documented error of every call, in the order the seeds give
- *      them (ENOTSOCK/EBADF, EAFNOSUPPORT, EINVAL, EISCONN, EMSGSIZE);
+ *   1. every documented error of every call, in the order the Winsock
+ *      documentation of WSASetSocketSecurity and the others gives them
+ *      (ENOTSOCK/EBADF, EAFNOSUPPORT, EINVAL, EISCONN, EMSGSIZE);
  *   2. custom policies: validation, keys, the registry filling up;
  *   3. the exclusive port a secured socket takes;
  *   4. the datapath: nothing of a secured socket leaves or is accepted in
@@ -15,7 +16,13 @@
  *      socket would not use, or of the wrong identity, are dropped and
  *      counted; TCP client and server over ESP, with the test as the peer
  *      (sealing and opening with the library's ESP transform), and the
- *      query, tokens and impersonation that follow the proven identity.
+ *      query, tokens and impersonation that follow the proven identity;
+ *      a connect refused for the peer's identity (EACCES, its own counter,
+ *      one log line, the query's last_error_text) against one with no SA;
+ *   5. target names set or deleted after a UDP socket sent (the SA is
+ *      chosen again), EISCONN on a connected UDP socket, ECONNRESET from
+ *      the query, EMSGSIZE for short addresses, and SKIP_FILTER_INSTANTIATION
+ *      clients, bound or not, that the query reports SECURED.
  *
  *   test (peer 10.0.0.2) <--fake port--> stack 10.0.0.1 (IPsec up)
  *
