@@ -3,10 +3,10 @@
  * and the default policy, turned into the proposals a socket policy
  * matches SAs against (ipsec/sockpol.h).
  *
- * Default (sealnet/security.h, after the seed's default IPsec policy with
- * today's algorithms): ESP AES-GCM-128, ESP AES-CBC-128 + HMAC-SHA-256,
- * then ESP-NULL + HMAC-SHA-256 and AH HMAC-SHA-256 unless encryption is
- * guaranteed; 1 hour, 55 GB.
+ * Default (sealnet/security.h, after WSASetSocketSecurity's default
+ * IPsec policy with today's algorithms): ESP AES-GCM-128, ESP AES-CBC-128
+ * + HMAC-SHA-256, then ESP-NULL + HMAC-SHA-256 and AH HMAC-SHA-256
+ * unless encryption is guaranteed; 1 hour, 55 GB.
  */
 #include <errno.h>
 #include <string.h>

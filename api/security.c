@@ -8,11 +8,15 @@
  * and a listener hands one to each connection before the SYN-ACK.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "sealnet/security.h"
 #include "sealnet/socket.h"
+#include "lwip/ip.h"
+#include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/udp.h"
@@ -55,13 +59,20 @@ static void flow_of(struct sn_sock *s, struct sn_sock_flow *sf, const ip_addr_t 
 	}
 }
 
-/* A sockaddr of the socket's family: address and port (the socket
- * layer's conversion; any failure is a bad argument here). */
+/* A sockaddr of the socket's family: address and port. Shorter than its
+ * family's sockaddr is "a buffer passed was too small" (EMSGSIZE, as for
+ * the other structures); any other failure is a bad argument. */
 static int peer_from_sockaddr(const struct sn_sock *s, const struct sockaddr *sa, size_t len,
 			      struct sn_ip *ip, uint16_t *port)
 {
+	size_t need = s->family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					    : sizeof(struct sockaddr_in);
 	ip_addr_t a;
 
+	if (len < sizeof(sa_family_t))
+		return -EMSGSIZE;
+	if (sa->sa_family == s->family && len < need)
+		return -EMSGSIZE;
 	if (len > sizeof(struct sockaddr_storage) ||
 	    sn_sockaddr_to_ip(s, sa, (socklen_t)len, &a, port))
 		return -EINVAL;
@@ -96,17 +107,60 @@ static const struct tcp_ext_arg_callbacks sp_callbacks = {
 	.passive_open = sp_passive_open,
 };
 
+/* Why a secured exchange with the peer failed, in words: the query's
+ * last_error_text and the log line of a failed connect. */
+static void why_text(const struct sn_sec_conf *c, int err, const char *refused_id,
+		     const struct sn_ip *peer, uint16_t port, char *buf, size_t len)
+{
+	const struct sn_target *t = sn_sec_name_for(c, peer, port);
+
+	switch (err) {
+	case EACCES:
+		snprintf(buf, len, "peer identity %s is not the target name %s",
+			 refused_id && refused_id[0] ? refused_id : "(unknown)",
+			 t ? t->name : "(none)");
+		break;
+	case ECONNREFUSED:
+		snprintf(buf, len, "no SA with the peer (none installed and no key manager, "
+			 "or negotiation failed)");
+		break;
+	case ETIMEDOUT:
+		snprintf(buf, len, "no SA negotiated within %d s", SN_SECURITY_NEGOTIATE_TIMEOUT_S);
+		break;
+	default:
+		snprintf(buf, len, "%s", strerror(err));
+		break;
+	}
+}
+
+/* The socket keeps why its secured connect failed (the pcb and its policy
+ * go now); one log line says it. */
+static void connect_failed(struct sn_sock *s, const struct tcp_pcb *pcb,
+			   const struct sn_sockpol *sp, int err)
+{
+	char why[SN_ERROR_TEXT_MAX];
+	struct sn_ip peer;
+
+	ip_from_lwip(&pcb->remote_ip, &peer);
+	why_text(sp->conf, err, sp->refused_id, &peer, pcb->remote_port, why, sizeof(why));
+	fprintf(stderr, "sealnet: secured connect to %s port %u failed: %s\n",
+		ipaddr_ntoa(&pcb->remote_ip), pcb->remote_port, why);
+	if (!s)
+		return;
+	s->sec_err = err;
+	free(s->sec_why);
+	s->sec_why = strdup(why);
+}
+
 /* A secured connect that cannot get an SA fails here, from the poll
  * loop (never inside lwIP's output path). Established connections are
  * left to TCP: their data waits, retransmitted, and never leaves clear. */
 static void sp_failed(void *owner, int err)
 {
 	struct tcp_pcb *pcb = owner;
-	struct sn_sock *s = pcb->callback_arg;
 
 	if (pcb->state == SYN_SENT) {
-		if (s)
-			s->sec_err = err == EACCES ? ECONNREFUSED : err;
+		connect_failed(pcb->callback_arg, pcb, tcp_sp(pcb), err);
 		tcp_abort(pcb);
 	} else if (pcb->state == SYN_RCVD) {
 		tcp_abort(pcb);
@@ -197,6 +251,24 @@ int sn_sec_bind_check(struct sn_sock *s, u16_t port)
 	return s->sec && port_in_use(s->family, proto, port) ? -EADDRINUSE : 0;
 }
 
+/* The local address traffic to rip gets when the socket's is the
+ * wildcard: its route's source address, what tcp_connect will take. A TCP
+ * client's flow has it from the start, so the policy, and the query of a
+ * SKIP_FILTER_INSTANTIATION socket (which looks configured policies up
+ * with it), see the address the packets carry. */
+static const ip_addr_t *connect_local(const ip_addr_t *lip, const ip_addr_t *rip)
+{
+	const ip_addr_t *l = NULL;
+	struct netif *n;
+
+	if (!ip_addr_isany(lip))
+		return lip;
+	n = ip_route(lip, rip);
+	if (n)
+		l = ip_netif_get_local_ip(n, rip);
+	return l ? l : lip;
+}
+
 static int instantiate(struct sn_sock *s, const ip_addr_t *rip, u16_t rport)
 {
 	const ip_addr_t *lip = s->kind == SN_FD_TCP ? &s->pcb.tcp->local_ip
@@ -206,6 +278,8 @@ static int instantiate(struct sn_sock *s, const ip_addr_t *rip, u16_t rport)
 	struct sn_sockpol *sp;
 	int rc;
 
+	if (s->kind == SN_FD_TCP && rip)
+		lip = connect_local(lip, rip);
 	flow_of(s, &sf, lip, lport, rip, rport);
 	rc = sn_sockpol_create(&sp, s->sec, &sf, s->kind == SN_FD_TCP ? sp_failed : NULL, NULL);
 	if (rc)
@@ -266,6 +340,8 @@ int sn_sec_tcp_connect(struct sn_sock *s, const ip_addr_t *ip, u16_t port)
 			return -sn_err_from_lwip(e);
 	}
 	s->sec_err = 0;
+	free(s->sec_why);
+	s->sec_why = NULL;
 	return instantiate(s, ip, port);
 }
 
@@ -315,6 +391,8 @@ void sn_sec_sock_free(struct sn_sock *s)
 	s->usp = NULL;
 	sn_sec_conf_put(s->sec);
 	s->sec = NULL;
+	free(s->sec_why);
+	s->sec_why = NULL;
 }
 
 /* ---- sn_set_socket_security ------------------------------------------------------------- */
@@ -450,7 +528,11 @@ static int target_check(const struct sn_sock *s, const struct sn_socket_peer_tar
 		return -EINVAL;
 	if (memchr(t->name, '\0', t->name_len) || !s->sec)
 		return -EINVAL;
+	/* WSASetSocketPeerTargetName: not on a connected socket, whether
+	 * connection-oriented or connectionless. */
 	if (s->kind == SN_FD_TCP && (s->state == SN_TCP_CONNECTED || s->state == SN_TCP_CONNECTING))
+		return -EISCONN;
+	if (s->kind == SN_FD_UDP && s->udp_connected)
 		return -EISCONN;
 	return 0;
 }
@@ -493,7 +575,10 @@ int sn_delete_socket_peer_target_name(int fd, const struct sockaddr *peer_addr,
 		return -1;
 	if (!peer_addr)
 		return sn_err(EFAULT);
-	if (peer_from_sockaddr(s, peer_addr, addr_len, &ip, &port) || !s->sec)
+	rc = peer_from_sockaddr(s, peer_addr, addr_len, &ip, &port);
+	if (rc)
+		return sn_err(-rc);
+	if (!s->sec)
 		return sn_err(EINVAL);
 	rc = sn_sec_name_del(s->sec, &ip, port);
 	return rc ? sn_err(-rc) : 0;
@@ -591,6 +676,10 @@ static int query_peer(const struct sn_sock *s, const struct sockaddr *addr, size
 		      struct sn_ip *ip, uint16_t *port)
 {
 	if (s->kind == SN_FD_TCP) {
+		/* A reset connection says so, as sn_recv does (and keeps
+		 * saying it, as WSAQuerySocketSecurity does). */
+		if (s->state == SN_TCP_CLOSED && s->closed_err)
+			return -s->closed_err;
 		if (s->state != SN_TCP_CONNECTED || !s->pcb.tcp)
 			return -ENOTCONN;
 		ip_from_lwip(&s->pcb.tcp->remote_ip, ip);
@@ -621,6 +710,34 @@ static int query_check(const struct sn_sock *s, const struct sn_socket_security_
 	return 0;
 }
 
+static void ip_to_lwip(const struct sn_ip *ip, ip_addr_t *a)
+{
+	if (ip->family == AF_INET6) {
+		IP_ADDR6(a, 0, 0, 0, 0);
+		memcpy(ip_2_ip6(a)->addr, ip->addr, 16);
+	} else {
+		uint32_t v4;
+
+		memcpy(&v4, ip->addr, 4);
+		ip_addr_set_ip4_u32_val(*a, v4);
+	}
+}
+
+/* SKIP_FILTER_INSTANTIATION, UDP bound to the wildcard: configured
+ * policies protect its datagrams by the source address each one gets, so
+ * the query looks them up with the address a datagram to peer would
+ * carry (as a TCP client's flow has it from its connect). */
+static struct sn_sa *udp_skip_out_sa(const struct sn_sock *s, const struct sn_sockpol *sp,
+				     const struct sn_ip *peer, uint16_t port)
+{
+	struct sn_sock_flow sf = sp->sf;
+	ip_addr_t rip;
+
+	ip_to_lwip(peer, &rip);
+	ip_from_lwip(connect_local(&s->pcb.udp->local_ip, &rip), &sf.local);
+	return sn_ipsec_global_out_sa(&sf, peer, port);
+}
+
 static void query_fill(struct sn_sock *s, const struct sn_ip *peer, uint16_t port,
 		       const struct sn_socket_security_query_template *t,
 		       struct sn_socket_security_query_info *info)
@@ -631,11 +748,17 @@ static void query_fill(struct sn_sock *s, const struct sn_ip *peer, uint16_t por
 	info->protocol = SN_SECURITY_PROTOCOL_IPSEC;
 	info->seconds_left = info->bytes_left = UINT64_MAX;
 	info->last_error = sn_sockpol_peer_error(peer);
+	if (sp && sp->last_error)
+		info->last_error = sp->last_error;
+	if (info->last_error)
+		why_text(s->sec, info->last_error, sp ? sp->refused_id : NULL, peer, port,
+			 info->last_error_text, sizeof(info->last_error_text));
 	if (!sp)
 		return;
-	if (sp->last_error)
-		info->last_error = sp->last_error;
 	sn_sockpol_resolve(sp, peer, port, &out, &in);
+	if (s->kind == SN_FD_UDP && (sp->conf->ipsec_flags & SN_SEC_SKIP_FILTERS) &&
+	    sn_ip_is_any(&sp->sf.local))
+		out = udp_skip_out_sa(s, sp, peer, port);
 	if (!out || !in)
 		return;
 	fill_sa(out, in, info);
@@ -660,14 +783,16 @@ int sn_query_socket_security(int fd, const struct sn_socket_security_query_templ
 	*info_len = sizeof(*info);
 	if (!s->sec)
 		return 0;
-	rc = query_peer(s, tmpl ? (const struct sockaddr *)&tmpl->peer : NULL,
-			sizeof(tmpl->peer), &peer, &port);
-	if (rc == -ENOTCONN && s->sec_err) {
+	if (s->kind == SN_FD_TCP && s->sec_err && s->state != SN_TCP_CONNECTED) {
 		/* A secured connect that failed: say why. */
 		info->protocol = SN_SECURITY_PROTOCOL_IPSEC;
 		info->last_error = s->sec_err;
+		snprintf(info->last_error_text, sizeof(info->last_error_text), "%s",
+			 s->sec_why ? s->sec_why : strerror(s->sec_err));
 		return 0;
 	}
+	rc = query_peer(s, tmpl ? (const struct sockaddr *)&tmpl->peer : NULL,
+			sizeof(tmpl->peer), &peer, &port);
 	if (rc)
 		return sn_err(-rc);
 	query_fill(s, &peer, port, tmpl, info);

@@ -42,6 +42,7 @@ struct sn_sock {
 
 	/* TCP */
 	enum sn_tcp_state state;
+	int closed_err;             /* why it became CLOSED (kept; err is reported once) */
 	bool rd_eof;                /* FIN received */
 	bool wr_shut;               /* shutdown(SHUT_WR) or close */
 	bool rd_shut;               /* shutdown(SHUT_RD) */
@@ -64,13 +65,14 @@ struct sn_sock {
 
 	/* Socket security (api/security.c): the settings, a UDP socket's
 	 * policy (a TCP socket's lives with its pcb), the error that failed
-	 * a secured connect. */
+	 * a secured connect and why. */
 	struct sn_sec_conf *sec;
 	struct sn_sockpol *usp;
 	int sec_err;
 	/* sec came from --secure (api/security_cfg.c), not from the program:
 	 * an explicit sn_set_socket_security replaces it. */
 	bool sec_implicit;
+	char *sec_why;              /* that error in words (malloc'd), or NULL */
 
 	/* Timeouts for blocking calls, microseconds (0 = none). */
 	uint64_t rcvtimeo_us, sndtimeo_us;

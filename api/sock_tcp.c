@@ -92,6 +92,7 @@ static void on_err(void *arg, err_t err)
 	if (err == ERR_ABRT && s->state == SN_TCP_CONNECTED)
 		s->err = ETIMEDOUT;
 	s->state = SN_TCP_CLOSED;
+	s->closed_err = s->err;
 	sn_ev_notify(s);
 }
 

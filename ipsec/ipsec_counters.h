@@ -47,6 +47,7 @@ enum sn_ic_severity { SN_IC_INFO = 0, SN_IC_WARN, SN_IC_ERROR };
 	X(ACQUIRES,         "acquires",         INFO,  "acquire handler calls")               \
 	X(DROP_SOCKET_SA,   "drop_socket_sa",   WARN,  "arrived through an SA the socket's policy does not accept") \
 	X(DROP_PEER_NAME,   "drop_peer_name",   WARN,  "the SA's proven identity is not the socket's target name") \
+	X(DROP_PEER_NAME_OUT,"drop_peer_name_out",WARN, "outbound: the SAs to the peer prove another identity than the socket's target name") \
 	X(CLEAR_IN_ALLOWED, "clear_in_allowed", INFO,  "cleartext accepted by a socket (allow insecure, first packet)") \
 	X(CLEAR_OUT_ALLOWED,"clear_out_allowed",INFO,  "sent in the clear by a socket allowing insecure, no SA")
 

@@ -435,6 +435,9 @@ static struct sn_sa *owned_sa(struct sn_policy *pol, struct out_ctx *c, bool *cl
 		sn_ipsec_count(SN_IC_CLEAR_OUT_ALLOWED);
 		*clear = true;
 		return NULL;
+	case SN_SP_REFUSE:
+		sn_ipsec_count(SN_IC_DROP_PEER_NAME_OUT);
+		return NULL;
 	case SN_SP_HOLD:
 		break;
 	}

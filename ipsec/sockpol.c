@@ -3,6 +3,7 @@
  * the datapath's per-packet questions about them. See sockpol.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +82,7 @@ int sn_sec_name_set(struct sn_sec_conf *c, const struct sn_target *t)
 	c->names[i].name[t->len] = '\0';
 	if (i == c->n_names)
 		c->n_names++;
+	c->names_gen++;
 	return 0;
 }
 
@@ -90,6 +92,7 @@ int sn_sec_name_del(struct sn_sec_conf *c, const struct sn_ip *addr, uint16_t po
 		if (!target_same(&c->names[i], addr, port))
 			continue;
 		c->names[i] = c->names[--c->n_names];
+		c->names_gen++;
 		return 0;
 	}
 	return -ENOENT;
@@ -356,6 +359,7 @@ struct pick {
 	struct sn_sa *best;
 	int best_rank;
 	bool name_mismatch;
+	const char *mismatch_id;        /* the identity such an SA proves */
 };
 
 static bool ends_match(const struct pick *pk, const struct sn_sa_conf *c)
@@ -382,6 +386,7 @@ static int pick_one(const struct sn_sa *csa, void *ctx)
 		return 0;
 	if (!name_ok(pk->sp, sa, &pk->peer, pk->port)) {
 		pk->name_mismatch = true;
+		pk->mismatch_id = sa->conf.peer_id;
 		return 0;
 	}
 	if (!pk->best || rank < pk->best_rank ||
@@ -411,13 +416,14 @@ static void pick_init(struct pick *pk, const struct sn_sockpol *sp, const struct
 		pk->local = sp->sf.local;
 }
 
-/* The cached outbound SA, while it is the one a fresh pick would give. */
+/* The cached outbound SA, while it is the one a fresh pick would give:
+ * the SAD has not changed, nor the target names it was checked against. */
 static struct sn_sa *cached_out(struct sn_sockpol *sp, const struct sn_ip *peer)
 {
 	struct sn_sa *sa = sn_sad_get(sn_ipsec.sad, sp->out_sa);
 
 	if (!sa || sp->cache_serial != sn_sad_serial(sn_ipsec.sad) ||
-	    !sn_ip_equal(&sp->cache_peer, peer))
+	    sp->cache_names_gen != sp->conf->names_gen || !sn_ip_equal(&sp->cache_peer, peer))
 		return NULL;
 	if (sn_life_hard(&sa->life, sn_ipsec_now_s()))
 		return NULL;
@@ -435,10 +441,13 @@ static struct sn_sa *out_sa_for(struct sn_sockpol *sp, const struct sn_ip *peer,
 	pick_init(&pk, sp, peer, port, false);
 	sa = pick_sa(&pk);
 	*mismatch = pk.name_mismatch;
+	if (pk.name_mismatch)
+		snprintf(sp->refused_id, sizeof(sp->refused_id), "%s", pk.mismatch_id);
 	if (sa) {
 		sp->out_sa = sn_sa_ref(sa);
 		sp->cache_peer = *peer;
 		sp->cache_serial = sn_sad_serial(sn_ipsec.sad);
+		sp->cache_names_gen = sp->conf->names_gen;
 	}
 	return sa;
 }
@@ -472,6 +481,12 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 		sp->clear_out = true;
 		return SN_SP_CLEAR;
 	}
+	/* Only a key manager could bring an SA that proves the name. */
+	if (mismatch && !sn_ipsec_have_acquire()) {
+		sp->waiting = false;
+		fail(sp, EACCES);
+		return SN_SP_REFUSE;
+	}
 	if (!sp->waiting) {
 		sp->waiting = true;
 		sp->wait_since = sn_ipsec_now_s();
@@ -502,7 +517,7 @@ int sn_sockpol_sendable(struct sn_sockpol *sp, const struct sn_flow *f, bool hav
 		return 0;
 	sp->last_error = mismatch ? EACCES : ECONNREFUSED;
 	sn_sockpol_set_peer_error(&peer, sp->last_error);
-	return -ECONNREFUSED;
+	return -sp->last_error;
 }
 
 /* ---- Inbound ------------------------------------------------------------------------ */

@@ -14,7 +14,10 @@
  *   outbound  which SA protects this packet (sn_sockpol_output): the most
  *             preferred proposal any installed SA to the peer matches, with
  *             the target name checked; none: hold for the acquire hook, or
- *             drop and fail the socket, or (allow insecure) send in clear;
+ *             drop and fail the socket (refused outright when SAs exist but
+ *             prove another identity and no key manager could do better),
+ *             or (allow insecure) send in clear; the choice is cached until
+ *             the SAD or the conf's target names change;
  *   inbound   may this SA, or the clear, deliver to the socket
  *             (sn_sockpol_input_sa, sn_sockpol_input_clear).
  * Failures reach the socket layer through a deferred notification
@@ -66,6 +69,9 @@ struct sn_sec_conf {
 	uint8_t mm_key[16];             /* main-mode policy for IKEv2, zero = default */
 	uint32_t n_names;
 	struct sn_target names[SN_SEC_MAX_NAMES];
+	/* Bumped by every name set or delete: an SA chosen under other names
+	 * is chosen again (the cache below keeps the generation it saw). */
+	uint32_t names_gen;
 	uint32_t creds_len;             /* user, domain, password, for IKEv2 */
 	uint32_t user_len, domain_len, password_len;
 	uint8_t creds[SN_SEC_MAX_CREDS];
@@ -91,8 +97,11 @@ struct sn_sockpol {
 	struct sn_sa_ref out_sa, in_sa;
 	struct sn_ip cache_peer;
 	uint64_t cache_serial;
+	uint32_t cache_names_gen;
 	bool clear_out, clear_in;       /* traffic went in the clear */
 	int last_error;                 /* errno of the last failure, 0 */
+	/* EACCES: the identity the peer's SAs prove instead of its name. */
+	char refused_id[SN_IPSEC_ID_MAX + 1];
 	bool waiting;                   /* packets held for an acquire */
 	uint64_t wait_since;            /* seconds, since when */
 	uint32_t n_first;
@@ -143,6 +152,10 @@ enum sn_sp_verdict {
 	SN_SP_PROTECT,                  /* *sa set */
 	SN_SP_CLEAR,                    /* allowed in the clear (insecure ok) */
 	SN_SP_HOLD,                     /* no SA: hold for acquire (or drop) */
+	/* SAs to the peer prove another identity than its target name and
+	 * no key manager could negotiate one that does: drop (count
+	 * drop_peer_name_out); the socket fails with EACCES. */
+	SN_SP_REFUSE,
 };
 
 /* Outbound: what to do with a packet of flow f matched by the socket's
@@ -150,10 +163,12 @@ enum sn_sp_verdict {
 enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow *f,
 				     struct sn_sa **sa);
 /* The held packet could not be queued (no acquire handler, queue full,
- * handler error): a connecting socket fails with ECONNREFUSED. */
+ * handler error): a connecting socket fails with ECONNREFUSED, or with
+ * EACCES when the SAs there were of another identity. */
 void sn_sockpol_no_sa(struct sn_sockpol *sp, const struct sn_flow *f, int rc);
 /* Could a packet to the peer of f leave now, or wait for an acquire?
- * 0, or -ECONNREFUSED (no SA, no acquire handler, clear not allowed). */
+ * 0, -ECONNREFUSED (no SA, no acquire handler, clear not allowed) or
+ * -EACCES (the SAs to the peer prove another identity than its name). */
 int sn_sockpol_sendable(struct sn_sockpol *sp, const struct sn_flow *f, bool have_acquire);
 
 /* Inbound, after decapsulation: -1 when sa may deliver f to the socket,

@@ -45,7 +45,7 @@
 #     hmac-sha256-128" (no "encrypted"); --secure=encrypt is refused.
 #  4. a cleartext client to the secured port cannot connect; A counts
 #     ipsec.drop_cleartext.
-#  5. target names: client --peer-name A=wrong.example is refused,
+#  5. target names: client --peer-name A=wrong.example is denied (EACCES),
 #     --peer-name A=SERVER.example (names are case-folded) connects; a
 #     server --peer-name B=client.example drops a client whose SA proves
 #     another identity (ipsec.drop_peer_name).
@@ -155,6 +155,16 @@ refused() {
 	[ "$RC" != 0 ] && grep -q 'cannot connect to .*: Connection refused' "$log"
 }
 
+# denied TAG ID NAME: the client's connect failed with "Permission denied"
+# (the peer proved ID, not the target name NAME), and its one log line says so.
+denied() {
+	local log=$WORK/$1-client.log
+	grep -m1 'cannot connect' "$log"
+	grep -m1 'sealnet: secured connect' "$log"
+	[ "$RC" != 0 ] && grep -q 'cannot connect to .*: Permission denied' "$log" &&
+		[ "$(grep -c "^sealnet: secured connect to .* failed: peer identity $2 is not the target name $3\$" "$log")" = 1 ]
+}
+
 # grew TAG COUNTER BEFORE: A's counter moved beyond BEFORE.
 grew() {
 	local now
@@ -205,7 +215,8 @@ part_basic() {
 	install_on_a 3 || fail "snctl xfrm state add (pair 3)"
 	conf b3.conf b 3
 	client wrongname b3.conf --secure --peer-name "$A=wrong.example" --mode tcp-rr --seconds 1
-	check "5 client --peer-name $A=wrong.example: Connection refused" refused wrongname
+	check "5 client --peer-name $A=wrong.example: Permission denied" denied wrongname \
+		"$SERVER_ID" wrong.example
 	client rightname b3.conf --secure --peer-name "$A=SERVER.example" --mode tcp-rr --seconds 1
 	perf_check "5 client --peer-name $A=SERVER.example (case-folded) connects" \
 		"$WORK/rightname-client.log" "$RC"

@@ -3,8 +3,9 @@
  * api/secpolicy.c, ipsec/sockpol.c) through its public calls, with the
  * stack and IPsec running on the harness's fake port:
  *
- *   1. every documented error of every call, in the order the seeds give
- *      them (ENOTSOCK/EBADF, EAFNOSUPPORT, EINVAL, EISCONN, EMSGSIZE);
+ *   1. every documented error of every call, in the order the Winsock
+ *      documentation of WSASetSocketSecurity and the others gives them
+ *      (ENOTSOCK/EBADF, EAFNOSUPPORT, EINVAL, EISCONN, EMSGSIZE);
  *   2. custom policies: validation, keys, the registry filling up;
  *   3. the exclusive port a secured socket takes;
  *   4. the datapath: nothing of a secured socket leaves or is accepted in
@@ -15,7 +16,13 @@
  *      socket would not use, or of the wrong identity, are dropped and
  *      counted; TCP client and server over ESP, with the test as the peer
  *      (sealing and opening with the library's ESP transform), and the
- *      query, tokens and impersonation that follow the proven identity.
+ *      query, tokens and impersonation that follow the proven identity;
+ *      a connect refused for the peer's identity (EACCES, its own counter,
+ *      one log line, the query's last_error_text) against one with no SA;
+ *   5. target names set or deleted after a UDP socket sent (the SA is
+ *      chosen again), EISCONN on a connected UDP socket, ECONNRESET from
+ *      the query, EMSGSIZE for short addresses, and SKIP_FILTER_INSTANTIATION
+ *      clients, bound or not, that the query reports SECURED.
  *
  *   test (peer 10.0.0.2) <--fake port--> stack 10.0.0.1 (IPsec up)
  *
@@ -25,6 +32,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -762,7 +770,7 @@ Test(sec, target_name_table_full_replace_delete)
 	/* Delete: by address and port as set. */
 	alen = h_peer_addr(AF_INET, 1003, &ss);
 	ERRNO_IS(sn_delete_socket_peer_target_name(u, NULL, alen), EFAULT);
-	ERRNO_IS(sn_delete_socket_peer_target_name(u, sa(&ss), alen - 1), EINVAL);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u, sa(&ss), alen - 1), EMSGSIZE);
 	ERRNO_IS(sn_delete_socket_peer_target_name(-1, sa(&ss), alen), EBADF);
 	ERRNO_IS(sn_delete_socket_peer_target_name(plain, sa(&ss), alen), EINVAL);
 	OK(sn_delete_socket_peer_target_name(u, sa(&ss), alen));
@@ -883,7 +891,7 @@ Test(sec, impersonate_errors)
 	ERRNO_IS(sn_impersonate_socket_peer(u, NULL, 0), EFAULT);
 	ERRNO_IS(sn_impersonate_socket_peer(plain, sa(&ss), alen), EINVAL);
 	ERRNO_IS(sn_impersonate_socket_peer(tplain, NULL, 0), EINVAL);
-	ERRNO_IS(sn_impersonate_socket_peer(u, sa(&ss), alen - 1), EINVAL);
+	ERRNO_IS(sn_impersonate_socket_peer(u, sa(&ss), alen - 1), EMSGSIZE);
 	ERRNO_IS(sn_impersonate_socket_peer(t, NULL, 0), ENOTCONN);
 	/* No SA, so no proven identity. */
 	ERRNO_IS(sn_impersonate_socket_peer(u, sa(&ss), alen), EACCES);
@@ -1113,24 +1121,83 @@ static int wait_so_error(int fd, int polls)
 	return err;
 }
 
+/* stderr into a file while the stack logs; stderr_back restores it and
+ * gives what was written (bounded, NUL-terminated). */
+static const char *log_path(void)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/sn_sec_log.%d", (int)getpid());
+	return path;
+}
+
+static int stderr_to(const char *path)
+{
+	int saved, fd;
+
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	cr_assert(saved >= 0 && fd >= 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(dup2(fd, 2), 2);
+	close(fd);
+	return saved;
+}
+
+static void stderr_back(int saved, char *buf, size_t cap)
+{
+	FILE *fp;
+	size_t n;
+
+	fflush(stderr);
+	cr_assert_eq(dup2(saved, 2), 2);
+	close(saved);
+	fp = fopen(log_path(), "r");
+	cr_assert_not_null(fp);
+	n = fread(buf, 1, cap - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	unlink(log_path());
+}
+
+/* Lines of text that start with prefix. */
+static int count_lines(const char *text, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		n += strncmp(l, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
 Test(sec, tcp_connect_no_sa_refused_no_syn)
 {
 	struct sn_socket_security_query_info info;
 	struct sockaddr_storage ss;
 	socklen_t alen = h_peer_addr(AF_INET, 7040, &ss);
-	int t = sock(AF_INET, SOCK_STREAM), err;
+	uint64_t no_sa0 = h_stat("ipsec.drop_no_sa"), name0 = h_stat("ipsec.drop_peer_name_out");
+	int t = sock(AF_INET, SOCK_STREAM), err, saved;
+	char log[1024];
 
 	secure(t);
+	saved = stderr_to(log_path());
 	ERRNO_IS(sn_connect(t, sa(&ss), alen), EINPROGRESS);
 	err = wait_so_error(t, 100);
+	stderr_back(saved, log, sizeof(log));
 	cr_expect_eq(err, ECONNREFUSED, "SO_ERROR %d (%s)", err, strerror(err));
 	cr_expect_eq(tx_drain(H_PROTO_TCP), 0u, "TCP in the clear on the wire");
 	cr_expect_eq(tx_drain(PROTO_ESP), 0u);
+	cr_expect_gt(h_stat("ipsec.drop_no_sa"), no_sa0, "the SYN not counted as no SA");
+	cr_expect_eq(h_stat("ipsec.drop_peer_name_out"), name0);
+	cr_expect_eq(count_lines(log, "sealnet: secured connect to " H_IP4_PEER " port 7040 "
+				 "failed: no SA with the peer"), 1, "log: %s", log);
 	/* The failure stays: a second connect and the query report it. */
 	ERRNO_IS(sn_connect(t, sa(&ss), alen), ECONNREFUSED);
 	OK(query(t, NULL, &info));
 	cr_expect_eq(info.flags, 0u);
 	cr_expect_eq(info.last_error, ECONNREFUSED, "last_error %d", info.last_error);
+	cr_expect(strncmp(info.last_error_text, "no SA with the peer", 19) == 0, "text '%s'",
+		  info.last_error_text);
 	close_ok(t);
 }
 
@@ -1360,7 +1427,7 @@ Test(sec, udp_esp_target_name_checked)
 	errno = 0;
 	cr_expect_eq(sn_sendto(bad, "hello", 5, 0, sa(&ss), alen), -1,
 		     "sent to a peer that does not prove the target name");
-	cr_expect(errno == ECONNREFUSED || errno == EACCES, "errno %s", strerror(errno));
+	cr_expect_eq(errno, EACCES, "errno %s", strerror(errno));
 	h_poll(10);
 	cr_expect_eq(tx_drain(PROTO_ESP), 1u);
 	cr_expect_eq(tx_drain(H_PROTO_UDP), 0u);
@@ -1829,26 +1896,44 @@ Test(sec, tcp_esp_connect_query_impersonate)
 }
 
 /* The SA proves another identity than the TCP target name: the connect
- * fails with ECONNREFUSED and nothing leaves in the clear. */
+ * fails with EACCES (not "no SA"), counted as drop_peer_name_out and not
+ * drop_no_sa, with one log line and a query that say which identity was
+ * refused; nothing leaves in the clear. */
 Test(sec, tcp_esp_wrong_identity_refused)
 {
 	_Alignas(16) uint8_t t[BUF_MAX];
 	struct sn_socket_peer_target_name *tn = (void *)t;
 	struct sn_socket_security_query_info info;
-	int c = sock(AF_INET, SOCK_STREAM), err;
+	struct sockaddr_storage ss;
+	uint64_t no_sa0 = h_stat("ipsec.drop_no_sa"), name0 = h_stat("ipsec.drop_peer_name_out");
+	int c = sock(AF_INET, SOCK_STREAM), err, saved;
+	char log[1024];
 
 	install_gcm_pair("peer-id " PEER_ID);
 	secure(c);
 	OK(sn_set_socket_peer_target_name(c, tn, target(t, AF_INET, H_IP4_PEER, 0,
 							"impostor.example")));
+	saved = stderr_to(log_path());
 	connect_peer(c, 7081);
 	err = wait_so_error(c, 100);
-	cr_expect_eq(err, ECONNREFUSED, "SO_ERROR %d (%s)", err, strerror(err));
+	stderr_back(saved, log, sizeof(log));
+	cr_expect_eq(err, EACCES, "SO_ERROR %d (%s)", err, strerror(err));
 	cr_expect_eq(tx_drain(H_PROTO_TCP), 0u, "TCP in the clear");
 	cr_expect_eq(tx_drain(PROTO_ESP), 0u, "sent through an SA of the wrong identity");
+	/* The SYN (and the RST of the abort that follows) are dropped as
+	 * what they are. */
+	cr_expect_gt(h_stat("ipsec.drop_peer_name_out"), name0, "not counted as a name mismatch");
+	cr_expect_eq(h_stat("ipsec.drop_no_sa"), no_sa0, "counted as no SA");
+	cr_expect_eq(count_lines(log, "sealnet: secured connect to " H_IP4_PEER " port 7081 "
+				 "failed: peer identity " PEER_ID " is not the target name "
+				 "impostor.example"), 1, "log: %s", log);
 	OK(query(c, NULL, &info));
 	cr_expect_eq(info.flags, 0u);
-	cr_expect_eq(info.last_error, ECONNREFUSED, "last_error %d", info.last_error);
+	cr_expect_eq(info.last_error, EACCES, "last_error %d", info.last_error);
+	cr_expect_str_eq(info.last_error_text,
+			 "peer identity " PEER_ID " is not the target name impostor.example");
+	/* The failure stays, as for "no SA". */
+	ERRNO_IS(sn_connect(c, sa(&ss), h_peer_addr(AF_INET, 7081, &ss)), EACCES);
 	close_ok(c);
 }
 
@@ -2012,4 +2097,267 @@ Test(sec, skip_filter_instantiation_leaves_it_to_configured_policies)
 	h_poll(10);
 	cr_expect_eq(tx_drain(PROTO_ESP), 1u, "configured policy applies");
 	close_ok(u);
+}
+
+/* ---- 5. Target names after traffic, connected sockets, resets, short addresses ---------------- */
+
+/* The ESP frames on the wire and the SPI of the first (0: none). */
+static unsigned esp_spi_drain(uint32_t *first_spi)
+{
+	uint8_t f[H_FRAME_MAX];
+	unsigned n = 0;
+
+	*first_spi = 0;
+	while (h_tx_find(H_ETH_IP4, PROTO_ESP, f, sizeof(f)))
+		if (n++ == 0)
+			*first_spi = h_be32(f + H_ETH_HLEN + H_IP4_HLEN);
+	return n;
+}
+
+/* A name set after the socket sent to the peer applies to the next
+ * datagram: the SA chosen before (of another identity) is not reused. */
+Test(sec, udp_target_name_set_after_send_is_enforced)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_peer_target_name *tn = (void *)b;
+	struct sn_socket_security_query_info info;
+	struct sn_socket_security_query_template tm;
+	struct sockaddr_storage ss;
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
+	int u = sock(AF_INET, SOCK_DGRAM);
+	uint32_t spi;
+
+	install_gcm_pair("peer-id " PEER_ID);
+	secure(u);
+	cr_assert_eq(sn_sendto(u, "one", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+	h_poll(10);
+	cr_assert_eq(esp_spi_drain(&spi), 1u);
+	cr_assert_eq(spi, SPI_OUT);
+	OK(sn_set_socket_peer_target_name(u, tn, target(b, AF_INET, H_IP4_PEER, 6000,
+							"impostor.example")));
+	ERRNO_IS(sn_sendto(u, "two", 3, 0, sa(&ss), alen), EACCES);
+	h_poll(10);
+	cr_expect_eq(esp_spi_drain(&spi), 0u, "sent on the SA cached before the name was set");
+	cr_expect_eq(tx_drain(H_PROTO_UDP), 0u, "sent in the clear");
+	tmpl_for(&tm, AF_INET, 6000);
+	OK(query(u, &tm, &info));
+	cr_expect_eq(info.flags & SN_INFO_CONNECTION_SECURED, 0u, "flags 0x%x", info.flags);
+	cr_expect_eq(info.last_error, EACCES, "last_error %d", info.last_error);
+	cr_expect_str_eq(info.last_error_text,
+			 "peer identity " PEER_ID " is not the target name impostor.example");
+	/* Replaced by the name the SA proves: sent again. */
+	OK(sn_set_socket_peer_target_name(u, tn, target(b, AF_INET, H_IP4_PEER, 6000, PEER_ID)));
+	cr_assert_eq(sn_sendto(u, "three", 5, 0, sa(&ss), alen), 5, "%s", strerror(errno));
+	h_poll(10);
+	cr_expect_eq(esp_spi_drain(&spi), 1u);
+	close_ok(u);
+}
+
+/* Deleting a name chooses again too: with the name, the only SA of that
+ * identity; without it, the newest SA of the most preferred proposal. */
+Test(sec, udp_target_name_delete_chooses_again)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_peer_target_name *tn = (void *)b;
+	struct sockaddr_storage ss;
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
+	int u = sock(AF_INET, SOCK_DGRAM);
+	uint32_t spi;
+
+	install_gcm_pair("peer-id " PEER_ID);
+	xfrm("state add src " H_IP4_US " dst " H_IP4_PEER " proto esp spi 0x1002 mode transport "
+	     "reqid 8 aead 'rfc4106(gcm(aes))' " GCM_KEY_OUT " 128 peer-id other.example");
+	xfrm("state add src " H_IP4_PEER " dst " H_IP4_US " proto esp spi 0x2002 mode transport "
+	     "reqid 8 aead 'rfc4106(gcm(aes))' " GCM_KEY_IN " 128 peer-id other.example");
+	secure(u);
+	OK(sn_set_socket_peer_target_name(u, tn, target(b, AF_INET, H_IP4_PEER, 6000, PEER_ID)));
+	cr_assert_eq(sn_sendto(u, "one", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+	h_poll(10);
+	cr_assert_eq(esp_spi_drain(&spi), 1u);
+	cr_assert_eq(spi, SPI_OUT, "spi 0x%x: not the SA of the target name", spi);
+	OK(sn_delete_socket_peer_target_name(u, sa(&ss), alen));
+	cr_assert_eq(sn_sendto(u, "two", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+	h_poll(10);
+	cr_assert_eq(esp_spi_drain(&spi), 1u);
+	cr_expect_eq(spi, 0x1002u, "spi 0x%x: the SA chosen under the deleted name", spi);
+	close_ok(u);
+}
+
+/* WSASetSocketPeerTargetName: EISCONN on a connected socket, UDP too;
+ * deleting a name set before connect is still allowed. */
+Test(sec, target_name_connected_udp_is_eisconn)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_peer_target_name *tn = (void *)b;
+	struct sockaddr_storage ss;
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
+	int u = sock(AF_INET, SOCK_DGRAM);
+	size_t len = target(b, AF_INET, H_IP4_PEER, 6000, PEER_ID);
+
+	secure(u);
+	OK(sn_set_socket_peer_target_name(u, tn, len));
+	OK(sn_connect(u, sa(&ss), alen));
+	ERRNO_IS(sn_set_socket_peer_target_name(u, tn, len), EISCONN);
+	ERRNO_IS(sn_set_socket_peer_target_name(u, tn, target(b, AF_INET, H_IP4_PEER, 6001,
+							      PEER_ID)), EISCONN);
+	OK(sn_delete_socket_peer_target_name(u, sa(&ss), alen));
+	close_ok(u);
+}
+
+/* An address shorter than its family's sockaddr is "a buffer passed was
+ * too small" (EMSGSIZE); one of another family is EINVAL. */
+Test(sec, short_address_is_emsgsize)
+{
+	struct sockaddr_storage ss, ss4;
+	socklen_t alen = h_peer_addr(AF_INET6, 6000, &ss), a4 = h_peer_addr(AF_INET, 6000, &ss4);
+	int u6 = sock(AF_INET6, SOCK_DGRAM);
+
+	secure(u6);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u6, sa(&ss), alen - 1), EMSGSIZE);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u6, sa(&ss), sizeof(struct sockaddr_in)),
+		 EMSGSIZE);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u6, sa(&ss), 1), EMSGSIZE);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u6, sa(&ss), 0), EMSGSIZE);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u6, sa(&ss4), a4), EINVAL);
+	ERRNO_IS(sn_delete_socket_peer_target_name(u6, sa(&ss), alen), ENOENT);
+	ERRNO_IS(sn_impersonate_socket_peer(u6, sa(&ss), alen - 1), EMSGSIZE);
+	ERRNO_IS(sn_impersonate_socket_peer(u6, sa(&ss), 1), EMSGSIZE);
+	ERRNO_IS(sn_impersonate_socket_peer(u6, sa(&ss4), a4), EINVAL);
+	ERRNO_IS(sn_impersonate_socket_peer(u6, sa(&ss), alen), EACCES);
+	close_ok(u6);
+}
+
+/* The first captured TCP segment: its source port and sequence number. */
+static void take_syn(uint16_t *sport, uint32_t *seq)
+{
+	uint8_t f[H_FRAME_MAX], *tcp = f + H_ETH_HLEN + H_IP4_HLEN;
+
+	cr_assert_gt(h_tx_find(H_ETH_IP4, H_PROTO_TCP, f, sizeof(f)), 0u, "no SYN");
+	cr_assert_eq(tcp[13] & (H_SYN | H_ACK), H_SYN, "flags 0x%x", tcp[13]);
+	*sport = h_be16(tcp);
+	*seq = h_be32(tcp + 4);
+}
+
+static void inject_clear_tcp(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+			     uint8_t flags)
+{
+	uint8_t f[H_FRAME_MAX], seg[64];
+	size_t n = h_tcp_seg(seg, sport, dport, seq, ack, flags, NULL, 0);
+
+	inject_frame(f, h_ipv4(f, H_PROTO_TCP, h_ip4(H_IP4_PEER), h_ip4(H_IP4_US), seg, n));
+}
+
+/* The peer resets a secured connection (ALLOW_INSECURE: in the clear):
+ * the query and impersonation say ECONNRESET, as sn_recv does, before
+ * and after sn_recv reported it. */
+Test(sec, query_after_peer_reset_is_econnreset)
+{
+	struct sn_socket_security_query_info info;
+	int c = sock(AF_INET, SOCK_STREAM), e = -1;
+	socklen_t elen = sizeof(e);
+	uint16_t cport;
+	uint32_t isn;
+	char r[8];
+
+	secure_flags(c, SN_SETTINGS_ALLOW_INSECURE);
+	connect_peer(c, 7100);
+	h_poll(4);
+	take_syn(&cport, &isn);
+	inject_clear_tcp(7100, cport, 90000, isn + 1, H_SYN | H_ACK);
+	OK(sn_getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &elen));
+	cr_assert_eq(e, 0, "SO_ERROR %d (%s)", e, strerror(e));
+	OK(query(c, NULL, &info));
+	inject_clear_tcp(7100, cport, 90001, 0, H_RST);
+	ERRNO_IS(query(c, NULL, &info), ECONNRESET);
+	ERRNO_IS(sn_recv(c, r, sizeof(r), 0), ECONNRESET);
+	ERRNO_IS(query(c, NULL, &info), ECONNRESET);
+	ERRNO_IS(sn_impersonate_socket_peer(c, NULL, 0), ECONNRESET);
+	close_ok(c);
+}
+
+/* SKIP_FILTER_INSTANTIATION, TCP, a configured policy for our host
+ * address (src US/32): a client that binds first and one that does not
+ * are both protected, and the query says SECURED for both. */
+static void skip_client_secured(bool bind_first, uint16_t port, uint32_t in_seq)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_security_settings_ipsec *st = (void *)b;
+	struct sn_socket_security_query_info info;
+	uint8_t f[H_FRAME_MAX], pl[H_FRAME_MAX], seg[64], nh = 0;
+	char out_line[512], in_line[512];
+	int c = sock(AF_INET, SOCK_STREAM), e = -1;
+	socklen_t elen = sizeof(e);
+	size_t len = ipsec_settings(b, "", "", ""), n;
+
+	gcm_line(false, "", out_line, sizeof(out_line));
+	gcm_line(true, "", in_line, sizeof(in_line));
+	st->ipsec_flags = SN_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION;
+	OK(sn_set_socket_security(c, (const void *)b, len));
+	if (bind_first)
+		bind_us(c, AF_INET, 0);
+	h_tx_clear();
+	connect_peer(c, port);
+	h_poll(4);
+	cr_expect_eq(tx_drain(H_PROTO_TCP), 0u, "TCP in the clear");
+	/* The SYN (the previous connection's FIN may come first). */
+	do
+		n = esp_take(out_line, &nh, pl, sizeof(pl));
+	while (n >= 20 && !(pl[13] & H_SYN));
+	cr_assert(n >= 20 && nh == H_PROTO_TCP, "no SYN in ESP (bind first: %d)", bind_first);
+	n = h_tcp_seg(seg, port, h_be16(pl), 90000, h_be32(pl + 4) + 1, H_SYN | H_ACK, NULL, 0);
+	inject_frame(f, esp_l4_from_peer(in_line, in_seq, H_PROTO_TCP, seg, n, f));
+	OK(sn_getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &elen));
+	cr_assert_eq(e, 0, "SO_ERROR %d (%s)", e, strerror(e));
+	cr_assert_eq(query(c, NULL, &info), 0, "query (bind first: %d): %s", bind_first,
+		     strerror(errno));
+	expect_sa(&info, &(struct want_sa){ SN_INFO_CONNECTION_SECURED | SN_INFO_CONNECTION_ENCRYPTED,
+					   SN_TRANSFORM_ESP, SN_CIPHER_AES_GCM_128,
+					   SN_INTEGRITY_NONE, SPI_OUT, SPI_IN });
+	close_ok(c);
+}
+
+Test(sec, skip_filter_tcp_client_query_secured_bound_or_not)
+{
+	install_gcm_pair("");
+	xfrm("policy add src " H_IP4_US "/32 dst " H_IP4_PEER "/32 proto tcp dir out tmpl src "
+	     H_IP4_US " dst " H_IP4_PEER " proto esp mode transport reqid 7");
+	xfrm("policy add src " H_IP4_PEER "/32 dst " H_IP4_US "/32 proto tcp dir in tmpl src "
+	     H_IP4_PEER " dst " H_IP4_US " proto esp mode transport reqid 7");
+	skip_client_secured(true, 7110, 1);
+	skip_client_secured(false, 7111, 2);
+}
+
+/* The same for UDP: a socket that never bound, and one bound to its
+ * address, both report SECURED for the peer a configured policy protects. */
+Test(sec, skip_filter_udp_query_secured_bound_or_not)
+{
+	_Alignas(16) uint8_t b[BUF_MAX];
+	struct sn_socket_security_settings_ipsec *st = (void *)b;
+	struct sn_socket_security_query_info info;
+	struct sn_socket_security_query_template tm;
+	struct sockaddr_storage ss;
+	socklen_t alen = h_peer_addr(AF_INET, 6000, &ss);
+	size_t len = ipsec_settings(b, "", "", "");
+	int u[2] = { sock(AF_INET, SOCK_DGRAM), sock(AF_INET, SOCK_DGRAM) };
+
+	install_gcm_pair("");
+	xfrm("policy add src " H_IP4_US "/32 dst " H_IP4_PEER "/32 proto udp dir out tmpl src "
+	     H_IP4_US " dst " H_IP4_PEER " proto esp mode transport reqid 7");
+	xfrm("policy add src " H_IP4_PEER "/32 dst " H_IP4_US "/32 proto udp dir in tmpl src "
+	     H_IP4_PEER " dst " H_IP4_US " proto esp mode transport reqid 7");
+	st->ipsec_flags = SN_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION;
+	tmpl_for(&tm, AF_INET, 6000);
+	for (int i = 0; i < 2; i++) {
+		OK(sn_set_socket_security(u[i], (const void *)b, len));
+		if (i == 1)
+			bind_us(u[i], AF_INET, 0);
+		cr_assert_eq(sn_sendto(u[i], "esp", 3, 0, sa(&ss), alen), 3, "%s", strerror(errno));
+		h_poll(10);
+		cr_expect_eq(tx_drain(PROTO_ESP), 1u, "configured policy applies");
+		OK(query(u[i], &tm, &info));
+		cr_expect_eq(info.flags & SN_INFO_CONNECTION_SECURED, SN_INFO_CONNECTION_SECURED,
+			     "socket %d (bound: %d): flags 0x%x", i, i == 1, info.flags);
+		cr_expect_eq(info.spi_out, SPI_OUT);
+		close_ok(u[i]);
+	}
 }

@@ -1,7 +1,9 @@
 /*
  * sealnet socket security: turn on, inspect and use IPsec per socket, after
- * the Winsock secure socket extensions (WSASetSocketSecurity and friends;
- * see DESIGN.md, "API"). One function for each of the six:
+ * the Winsock secure socket extensions of Windows (Microsoft's "Winsock
+ * Secure Socket Extensions" documentation, and its pages on
+ * WSASetSocketSecurity, SOCKET_SECURITY_SETTINGS_IPSEC and the functions
+ * below). One function for each of the six Winsock functions:
  *
  *   sn_set_socket_security             WSASetSocketSecurity
  *   sn_set_socket_peer_target_name     WSASetSocketPeerTargetName
@@ -11,7 +13,9 @@
  *   sn_revert_impersonation            WSARevertImpersonation
  *
  * plus sn_policy_add/sn_policy_del (custom main-mode and quick-mode
- * policies, the FwpmProviderContextAdd0 the seeds refer to), a principal
+ * policies: what Windows registers with FwpmProviderContextAdd0 and names
+ * in SOCKET_SECURITY_SETTINGS_IPSEC's AuthipMMPolicyKey and
+ * AuthipQMPolicyKey), a principal
  * map (peer identity -> local Linux user) and the tokens the query hands
  * out. Every function returns 0, or -1 with errno.
  *
@@ -25,11 +29,18 @@
  *
  * Connection failures a secured TCP socket reports (connect, SO_ERROR):
  *   ECONNREFUSED  no usable SA can be had: none installed and no key
- *                 manager, negotiation failed, or the peer's proven
- *                 identity is not its target name;
+ *                 manager, or negotiation failed (counted: drop_no_sa,
+ *                 drop_acquire_fail);
+ *   EACCES        SAs to the peer exist, but the identity they prove is
+ *                 not the peer's target name, and no key manager could
+ *                 negotiate one that is (counted: drop_peer_name_out);
  *   ETIMEDOUT     negotiation did not finish within
  *                 SN_SECURITY_NEGOTIATE_TIMEOUT_S seconds.
- * A secured UDP socket's send fails with ECONNREFUSED in the first case.
+ * Each failed secured connect writes one line to stderr ("sealnet:
+ * secured connect to ADDR port N failed: REASON"), and the query's
+ * last_error and last_error_text say the same afterwards.
+ * A secured UDP socket's send fails with ECONNREFUSED or EACCES in the
+ * first two cases.
  */
 #ifndef SEALNET_SECURITY_H
 #define SEALNET_SECURITY_H
@@ -46,10 +57,13 @@ extern "C" {
 #define SN_SECURITY_NEGOTIATE_TIMEOUT_S 10
 /* Longest peer identity (IKEv2 ID payload as a string), without the NUL. */
 #define SN_IDENTITY_MAX 255
+/* Room for the query's last_error_text (two identities and some words). */
+#define SN_ERROR_TEXT_MAX 576
 
 /* ---- Custom policies: sn_policy_add -------------------------------------- */
 
-/* A policy's key, as the seeds' GUIDs: all zero means "none". */
+/* A policy's key, as the GUIDs of SOCKET_SECURITY_SETTINGS_IPSEC
+ * (AuthipMMPolicyKey, AuthipQMPolicyKey): all zero means "none". */
 struct sn_policy_key {
 	uint8_t b[16];
 };
@@ -96,7 +110,7 @@ struct sn_qm_policy {
 enum sn_auth_method {
 	SN_AUTH_PSK = 1,                /* pre-shared key (IKEv2 auth method 2) */
 	SN_AUTH_CERT = 2,               /* X.509 signature */
-	SN_AUTH_ANONYMOUS = 3,          /* the seed's IKE_ANONYMOUS */
+	SN_AUTH_ANONYMOUS = 3,          /* IKE_ANONYMOUS of WSASetSocketSecurity's default policy */
 };
 
 /* One main-mode (IKE SA) proposal: IKEv2 transform IDs (RFC 7296 3.3.2,
@@ -156,7 +170,10 @@ struct sn_socket_security_settings {
 	uint32_t flags;                 /* SN_SETTINGS_* */
 };
 
-/* Policies exist already (configured SPD entries): instantiate none. */
+/* Policies exist already (configured SPD entries): instantiate none. The
+ * query then reports the SA those policies choose for the addresses the
+ * socket's packets carry (for one bound to the wildcard: the source
+ * address its route to the peer gives). */
 #define SN_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION      0x1
 /* A proven identity that differs from the target name is accepted. */
 #define SN_SETTINGS_IPSEC_OPTIONAL_PEER_NAME_VERIFICATION 0x2
@@ -221,18 +238,27 @@ struct sn_socket_peer_target_name {
 
 /* The identity the peer at `peer` must prove. TCP: before connect (client)
  * or accept (server; the address may be the unspecified one, meaning any
- * peer; port 0 means any port). UDP: one name per peer address and port,
- * up to SN_MAX_TARGET_NAMES; a second call for the same peer replaces it.
+ * peer; port 0 means any port). UDP: before connect, one name per peer
+ * address and port, up to SN_MAX_TARGET_NAMES; a second call for the same
+ * peer replaces it.
+ * A name set, replaced or deleted on a UDP socket that has already sent
+ * to that peer applies to its next datagram: the SA chosen before is
+ * forgotten and chosen again under the names as they are now (a datagram
+ * already handed to the stack left on the SA it had).
  * Errors: EFAULT (NULL target), EMSGSIZE (len below the structure), EINVAL
  * (len != structure + name_len, empty or too long name, bad protocol,
  * address of another family, UDP peer with zero address and port, socket
- * without security), EISCONN (TCP, connected), ENOSPC (table full),
- * ENOTSOCK, EBADF. */
+ * without security), EISCONN (the socket is connected, TCP or UDP, as
+ * WSASetSocketPeerTargetName says; TCP also while connecting), ENOSPC
+ * (table full), ENOTSOCK, EBADF. */
 #define SN_MAX_TARGET_NAMES 16
 int sn_set_socket_peer_target_name(int fd, const struct sn_socket_peer_target_name *target,
 				   size_t len);
-/* Forget the name set for that peer (address and port as given when set).
- * EFAULT (NULL address), EINVAL (bad length or family), ENOENT (none). */
+/* Forget the name set for that peer (address and port as given when set);
+ * from the next datagram on, as above. Allowed on a connected socket.
+ * EFAULT (NULL address), EMSGSIZE (addr_len below the family's sockaddr),
+ * EINVAL (address of another family, socket without security), ENOENT
+ * (none). */
 int sn_delete_socket_peer_target_name(int fd, const struct sockaddr *peer_addr,
 				      socklen_t addr_len);
 
@@ -286,7 +312,8 @@ struct sn_socket_security_query_info {
 	 * and IKEv2 there is one proven identity, and both map from it. */
 	struct sn_principal *peer_application_token;
 	struct sn_principal *peer_machine_token;
-	/* Beyond the seeds: what protects the traffic now. */
+	/* Beyond WSAQuerySocketSecurity's SOCKET_SECURITY_QUERY_INFO: what
+	 * protects the traffic now. */
 	char peer_identity[SN_IDENTITY_MAX + 1];        /* "" if none proven */
 	uint32_t transform;             /* enum sn_ipsec_transform; 0 in the clear */
 	uint32_t mode;                  /* enum sn_ipsec_mode */
@@ -297,6 +324,9 @@ struct sn_socket_security_query_info {
 	uint64_t seconds_left;          /* before the SA's rekey (soft) time; UINT64_MAX: no limit */
 	uint64_t bytes_left;            /* before its soft byte limit; UINT64_MAX: no limit */
 	int32_t last_error;             /* errno of the last failed negotiation with the peer, 0 */
+	/* last_error in words: "peer identity X is not the target name Y"
+	 * (EACCES), "no SA with the peer ..." (ECONNREFUSED), ...; "" if 0. */
+	char last_error_text[SN_ERROR_TEXT_MAX];
 };
 
 /*
@@ -305,11 +335,13 @@ struct sn_socket_security_query_info {
  * without security, or a secured one whose traffic flows in the clear
  * (ALLOW_INSECURE), gets success without SN_INFO_CONNECTION_SECURED.
  * A TCP socket whose secured connect failed gets success with no flags
- * and last_error set.
+ * and last_error (and last_error_text) set.
  * Errors: EFAULT (NULL info_len), EMSGSIZE (NULL info or *info_len too
  * small: *info_len is set to the size needed; or tlen below the
  * template), EINVAL (UDP without template, bad protocol or family),
- * ENOTCONN (TCP not connected), ENOTSOCK, EBADF.
+ * ENOTCONN (TCP not connected), ECONNRESET, ETIMEDOUT, ECONNABORTED (TCP:
+ * the error that ended the connection, as sn_recv reported it; the query
+ * keeps reporting it), ENOTSOCK, EBADF.
  */
 int sn_query_socket_security(int fd, const struct sn_socket_security_query_template *tmpl,
 			     size_t tlen, struct sn_socket_security_query_info *info,
@@ -323,9 +355,11 @@ int sn_query_socket_security(int fd, const struct sn_socket_security_query_templ
  * (per thread, through raw setfsuid/setfsgid/setgroups system calls; the
  * process needs CAP_SETUID and CAP_SETGID). TCP: peer_addr is ignored;
  * UDP: it names the peer. Errors: EACCES (no proven identity, or one the
- * map does not know), ENOTCONN (TCP not connected), EFAULT (UDP without
- * an address), EINVAL (bad address, socket without security), EALREADY
- * (the thread impersonates already), EPERM (the switch was refused).
+ * map does not know), ENOTCONN (TCP not connected), ECONNRESET and the
+ * like (TCP: as the query), EFAULT (UDP without an address), EMSGSIZE
+ * (addr_len below the family's sockaddr), EINVAL (address of another
+ * family, socket without security), EALREADY (the thread impersonates
+ * already), EPERM (the switch was refused).
  */
 int sn_impersonate_socket_peer(int fd, const struct sockaddr *peer_addr, socklen_t addr_len);
 /* Back to the thread's own credentials. 0 also when not impersonating. */
