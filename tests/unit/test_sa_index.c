@@ -374,40 +374,66 @@ static void load_sas(unsigned n, uint32_t *spi)
 	}
 }
 
-/* ns per datagram sent to the peer under policy pol. */
+/* ns per datagram sent to the peer under policy pol: the best of five
+ * rounds (the machine is shared). */
 static double per_datagram(const char *pol)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(6000) };
-	enum { N = 20000 };
+	enum { N = 4000, ROUNDS = 5 };
 	int u = sn_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	uint64_t out0 = h_stat("ipsec.out_packets");
-	double t0, t;
+	double best = 1e12;
 
 	cr_assert_geq(u, 0);
 	inet_pton(AF_INET, H_IP4_PEER, &to.sin_addr);
 	apply(pol);
-	t0 = now_ns();
-	for (int i = 0; i < N; i++) {
-		cr_assert_eq(sn_sendto(u, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
-		if (i % 16 == 15)
-			h_poll(1);
+	for (int r = 0; r < ROUNDS; r++) {
+		double t0 = now_ns(), t;
+
+		for (int i = 0; i < N; i++) {
+			cr_assert_eq(sn_sendto(u, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+			if (i % 16 == 15)
+				h_poll(1);
+		}
+		t = (now_ns() - t0) / N;
+		best = t < best ? t : best;
 	}
-	t = (now_ns() - t0) / N;
 	h_poll(2);
-	cr_expect_eq(h_stat("ipsec.out_packets") - out0, (uint64_t)N, "not every datagram was protected");
+	cr_expect_eq(h_stat("ipsec.out_packets") - out0, (uint64_t)N * ROUNDS,
+		     "not every datagram was protected");
 	sn_close(u);
-	return t;
+	return best;
+}
+
+/* ns per template lookup without a reqid (what a subnet policy does for
+ * every packet), the best of five rounds. */
+static double per_lookup(void)
+{
+	struct sn_pol_tmpl t = { .proto = SN_IPPROTO_ESP, .mode = SN_MODE_TRANSPORT };
+	struct sn_ip src = { AF_INET, { 10, 0, 0, 1 } }, dst = { AF_INET, { 10, 0, 0, 2 } };
+	enum { N = 20000 };
+	double best = 1e12;
+
+	for (int r = 0; r < 5; r++) {
+		double t0 = now_ns(), dt;
+
+		for (int i = 0; i < N; i++)
+			cr_assert_not_null(sn_sad_find_tmpl(sn_ipsec.sad, &t, &src, &dst));
+		dt = (now_ns() - t0) / N;
+		best = dt < best ? dt : best;
+	}
+	return best;
 }
 
 Test(sa_sock, cost_per_datagram_and_per_choice)
 {
-	enum { LOAD = 4000, PEERS = 256, CHOICES = 200000 };
+	enum { LOAD = 4000, PEERS = 256, CHOICES = 50000 };
 	const char *sa_out = "state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x1001 mode "
 		"transport aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128";
 	struct sn_sec_conf *conf;
 	struct sn_sockpol *sp;
 	uint32_t spi = 0x100000;
-	double pair, subnet, choice, t0;
+	double pair, subnet, lookup, choice, t0;
 
 	h_learn_peer4();
 	cr_assert_eq(sn_ipsec_start(), 0);
@@ -421,6 +447,7 @@ Test(sa_sock, cost_per_datagram_and_per_choice)
 	load_sas(LOAD, &spi);
 	subnet = per_datagram("policy add src 10.0.0.0/24 dst 10.0.0.0/24 proto udp dport 6000 "
 			      "dir out tmpl proto esp mode transport");
+	lookup = per_lookup();
 	/* A server answering PEERS peers in turn: its cache misses every time. */
 	conf = two_proposals();
 	sp = server_policy(conf);
@@ -433,8 +460,9 @@ Test(sa_sock, cost_per_datagram_and_per_choice)
 	}
 	choice = (now_ns() - t0) / CHOICES;
 	fprintf(stderr, "[sa_index] %u SAs: %.0f ns/datagram with a host-pair policy (cached SA), "
-		"%.0f ns/datagram with a subnet policy (no cache), %.0f ns per socket SA choice "
-		"(%u peers, cache missing)\n", LOAD + 1, pair, subnet, choice, PEERS);
+		"%.0f ns/datagram with a subnet policy (no cache), %.0f ns per template lookup "
+		"without reqid, %.0f ns per socket SA choice (%u peers, cache missing)\n",
+		LOAD + 1, pair, subnet, lookup, choice, PEERS);
 	sn_sockpol_free(sp);
 	sn_sec_conf_put(conf);
 	sn_ipsec_stop();
