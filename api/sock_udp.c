@@ -144,7 +144,7 @@ static int udp_send_one(struct sn_sock *s, const void *buf, size_t len,
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
 	/* Too big for one packet: let IPsec see the whole datagram before it
 	 * is fragmented (sn_ipsec_frag_defer_begin). */
-	bool big = len + SN_UDP_IP_HDRS > sn_netif.mtu;
+	bool big = len + SN_UDP_IP_HDRS > sn_netif_mtu();
 	err_t e;
 
 	if (!p) {

@@ -21,6 +21,13 @@
 #define NH_FRAGMENT 44
 #define NH_DSTOPTS 60
 #define PROTO_SCTP 132
+#define NH_ICMP6 58
+/* ICMPv6 types IPv6 cannot work without (RFC 4443 2.1 numbering). */
+#define ICMP6_MLD_QUERY 130     /* RFC 2710 3: 130-132 */
+#define ICMP6_MLD_DONE 132
+#define ICMP6_ND_RS 133         /* RFC 4861 4: 133-137 */
+#define ICMP6_ND_REDIRECT 137
+#define ICMP6_MLD2_REPORT 143   /* RFC 3810 5.2 */
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -107,7 +114,27 @@ static int parse6(const uint8_t *h, size_t have, size_t tot, struct sn_pkt_info 
 	if (walk6(h, have < pi->ip_len ? have : pi->ip_len, pi))
 		return -EINVAL;
 	read_ports(h, have, pi->ip_hlen, pi);
+	if (pi->flow.proto == NH_ICMP6 && !pi->fragment && pi->ip_hlen < have) {
+		pi->icmp6 = true;
+		pi->icmp6_type = h[pi->ip_hlen];
+	}
 	return 0;
+}
+
+/*
+ * Neighbour discovery and MLD pass IPsec in both directions: without them
+ * IPv6 cannot resolve the very peer an SA protects traffic to (RFC 4301
+ * 4.4.1 leaves ND to the policy; RFC 3971 protects it instead). Every
+ * other ICMPv6 message (echo, errors) meets the SPD as any packet does.
+ */
+bool sn_pkt_is_nd(const struct sn_pkt_info *pi)
+{
+	uint8_t t = pi->icmp6_type;
+
+	if (!pi->icmp6)
+		return false;
+	return (t >= ICMP6_MLD_QUERY && t <= ICMP6_MLD_DONE) ||
+	       (t >= ICMP6_ND_RS && t <= ICMP6_ND_REDIRECT) || t == ICMP6_MLD2_REPORT;
 }
 
 int sn_pkt_parse(const struct pbuf *p, struct sn_pkt_info *pi)

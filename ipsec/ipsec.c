@@ -83,10 +83,7 @@ int sn_ipsec_start(void)
 		memset(&sn_ipsec, 0, sizeof(sn_ipsec));
 		return rc;
 	}
-	sn_ipsec.out4 = sn_netif.output;
-	sn_ipsec.out6 = sn_netif.output_ip6;
-	sn_netif.output = sn_ipsec_output4;
-	sn_netif.output_ip6 = sn_ipsec_output6;
+	sn_netif_set_output_hook(sn_ipsec_output4, sn_ipsec_output6);
 	sn_ipsec.up = true;
 	sn_ipsec_timers_start();
 	return 0;
@@ -96,8 +93,7 @@ void sn_ipsec_stop(void)
 {
 	if (!sn_ipsec.up)
 		return;
-	sn_netif.output = sn_ipsec.out4;
-	sn_netif.output_ip6 = sn_ipsec.out6;
+	sn_netif_set_output_hook(NULL, NULL);
 	sn_ipsec_in_detach();
 	sn_sockpol_detach_all();
 	sn_ipsec_timers_stop();

@@ -39,6 +39,10 @@ enum sn_ic_severity { SN_IC_INFO = 0, SN_IC_WARN, SN_IC_ERROR };
 	X(DROP_NOMEM,       "drop_nomem",       WARN,  "no buffer or headroom for the transform") \
 	X(DROP_TOOBIG,      "drop_toobig",      WARN,  "too big for the path MTU after encapsulation, DF set") \
 	X(DROP_ENCAP,       "drop_encap",       ERROR, "UDP encapsulation invalid (RFC 3948)") \
+	X(DROP_NATT_IKE,    "drop_natt_ike",    INFO,  "IKE (non-ESP marker) on UDP 4500 with no IKE endpoint to take it (RFC 3948 2.2)") \
+	X(DROP_NATT_SHORT,  "drop_natt_short",  ERROR, "UDP 4500 payload shorter than an SPI or marker, not a keep-alive (RFC 3948 2.2)") \
+	X(DROP_ECN,         "drop_ecn",         WARN,  "outer header CE with a Not-ECT inner packet (RFC 6040 4.2)") \
+	X(DROP_NESTING,     "drop_nesting",     WARN,  "ESP/AH nested deeper than SN_IPSEC_MAX_DEPTH") \
 	X(DROP_CLEARTEXT,   "drop_cleartext",   WARN,  "cleartext where the SPD requires protection") \
 	X(DROP_POLICY,      "drop_policy",      INFO,  "discarded by a policy (action block)") \
 	X(DROP_NO_SA,       "drop_no_sa",       WARN,  "protect policy without an SA and no acquire handler") \
@@ -57,6 +61,24 @@ enum sn_ic_id {
 #undef SN_X
 	SN_IC_MAX
 };
+
+/*
+ * A datapath verdict (STYLE.md habit 14): SN_V_PASS, or why the packet is
+ * discarded, one value per counter (SN_V_DROP_AUTH for SN_IC_DROP_AUTH).
+ * The function that decides returns it; exactly one place, the step's
+ * entry (ipsec_in.c, ipsec_out.c), counts it, with sn_v_counter().
+ */
+enum sn_verdict {
+	SN_V_PASS = 0,
+#define SN_X(id, name, sev, desc) SN_V_##id,
+	SN_IPSEC_COUNTER_LIST(SN_X)
+#undef SN_X
+};
+
+static inline enum sn_ic_id sn_v_counter(enum sn_verdict v)
+{
+	return (enum sn_ic_id)(v - 1);
+}
 
 struct sn_ic_desc {
 	const char *name;

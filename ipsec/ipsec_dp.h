@@ -5,12 +5,12 @@
  *
  *   inbound:  port -> lwIP IP input -> raw pcb (protocol 50/51) or UDP 4500
  *             -> ipsec_in.c: SA, replay, ICV, decrypt, selectors
- *             -> ip_input(inner) with the SA marked as current
+ *             -> ip_input(inner), its TCP/UDP checksums marked verified
  *             every cleartext packet: sn_ip_input_hook -> inbound SPD check
  *             (TCP/UDP fragments: after reassembly, raw pcbs 6 and 17)
- *   outbound: lwIP IP output -> netif->output (wrapped here) -> SPD
+ *   outbound: lwIP IP output -> the netif's output hook (sn_netif.h) -> SPD
  *             -> ipsec_out.c: ESP/AH, tunnel or transport, UDP encap,
- *                fragmentation -> lwIP's etharp_output / ethip6_output
+ *                fragmentation -> sn_netif_link_output4/6
  */
 #ifndef SN_IPSEC_DP_H
 #define SN_IPSEC_DP_H
@@ -44,9 +44,6 @@ struct sn_ipsec {
 	struct sn_sad *sad;
 	struct sn_spd *spd;
 	enum sn_crypto_backend backend;
-	/* lwIP's own output functions, called after encapsulation. */
-	netif_output_fn out4;
-	netif_output_ip6_fn out6;
 	struct raw_pcb *esp4, *esp6, *ah4, *ah6;
 	struct udp_pcb *natt4, *natt6;
 	/* TCP and UDP after IP reassembly (both families): the inbound SPD
@@ -55,14 +52,12 @@ struct sn_ipsec {
 	/* The packet in lwIP's IP input is a TCP/UDP fragment whose policy
 	 * check waits for the reassembled datagram. */
 	bool clear_check_deferred;
-	/* Set while a decapsulated packet goes through lwIP again. */
-	struct sn_sa *cur_in_sa;
 	/* Set while our own output (encapsulated packets, fragments) goes
 	 * through netif->output: no second policy lookup. */
 	int out_bypass;
-	/* The interface MTU while fragmentation is deferred to us (lwIP's
-	 * own IP output then sees MTU 0 and does not fragment); 0 otherwise. */
-	uint16_t deferred_mtu;
+	/* Fragmentation is deferred to us (sn_netif_defer_frag) for the
+	 * datagram being sent. */
+	bool frag_deferred;
 	/* Decapsulated packets waiting to re-enter lwIP (ipsec_in.c). */
 	struct sn_reinject {
 		struct pbuf *p;
@@ -105,11 +100,17 @@ struct sn_pkt_info {
 	uint16_t nh_off;        /* offset of the byte naming the upper protocol */
 	bool fragment;          /* not the whole datagram: no ports */
 	uint8_t tos;            /* IPv4 TOS / IPv6 traffic class */
+	bool icmp6;             /* an ICMPv6 message, its type read: */
+	uint8_t icmp6_type;
 };
 
 /* Parse the IP packet at the start of p (checking every length before
  * reading). 0 or -EINVAL. */
 int sn_pkt_parse(const struct pbuf *p, struct sn_pkt_info *pi);
+
+/* IPv6 neighbour discovery or MLD (RFC 4861 types 133-137; RFC 2710,
+ * 3810: 130-132, 143), which goes in the clear both ways. */
+bool sn_pkt_is_nd(const struct sn_pkt_info *pi);
 
 /* The flow's source (src true) or destination address. */
 void sn_flow_ip(const struct sn_flow *f, bool src, struct sn_ip *ip);

@@ -4,8 +4,10 @@
  * own IP checks and reassembly. Order per packet, as DPDK's lib/ipsec:
  * SA lookup, replay check, ICV and decryption, replay update, lifetime,
  * then the inner packet is rebuilt, checked against the SA's selectors and
- * the inbound SPD, and handed back to lwIP's IP input with the SA marked
- * as current. Every drop has its counter (ipsec_counters.h).
+ * the inbound SPD (a socket's own policy says which SAs may reach it),
+ * and handed back to lwIP's IP input. Each step returns a verdict
+ * (enum sn_verdict); drop() is the one place a discarded packet is
+ * counted (ipsec_counters.h).
  *
  * Cleartext packets pass sn_ip_input_policy() (lwIP's IP input hook):
  * where the inbound SPD says protect, they are dropped.
@@ -25,6 +27,7 @@
 #include "esp.h"
 #include "ah.h"
 #include "ipsec_capture.h"
+#include "sn_netif.h"
 
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -43,13 +46,14 @@ struct in_ctx {
 	uint64_t now;           /* seconds, read once per packet */
 };
 
-static void drop(struct in_ctx *c, enum sn_ic_id why)
+/* The one place an inbound packet that was discarded is counted: on its
+ * SA once one is known, else on the datapath's own counters. */
+static void drop(struct in_ctx *c, enum sn_verdict v)
 {
-
 	if (c->sa)
-		sn_sa_count(c->sa, why, 1);
+		sn_sa_count(c->sa, sn_v_counter(v), 1);
 	else
-		sn_ipsec_count(why);
+		sn_ipsec_count(sn_v_counter(v));
 	pbuf_free(c->p);
 }
 
@@ -82,37 +86,50 @@ static struct pbuf *flatten(struct pbuf *p)
 	return q;
 }
 
-static enum sn_ic_id esp_err_counter(int rc)
+static enum sn_verdict esp_verdict(int rc)
 {
 	switch (rc) {
-	case SN_ESP_ETRUNC: return SN_IC_DROP_TRUNCATED;
-	case SN_ESP_EBLOCK: return SN_IC_DROP_BAD_LEN;
-	case SN_ESP_EICV: return SN_IC_DROP_AUTH;
-	case SN_ESP_EPAD: return SN_IC_DROP_BAD_PAD;
+	case 0: return SN_V_PASS;
+	case SN_ESP_ETRUNC: return SN_V_DROP_TRUNCATED;
+	case SN_ESP_EBLOCK: return SN_V_DROP_BAD_LEN;
+	case SN_ESP_EICV: return SN_V_DROP_AUTH;
+	case SN_ESP_EPAD: return SN_V_DROP_BAD_PAD;
 	}
-	return SN_IC_DROP_CRYPTO;
+	return SN_V_DROP_CRYPTO;
 }
 
-static enum sn_ic_id replay_counter(int rc)
+static enum sn_verdict ah_verdict(int rc)
 {
-	return rc == -EALREADY ? SN_IC_DROP_REPLAY : SN_IC_DROP_REPLAY_OLD;
+	switch (rc) {
+	case 0: return SN_V_PASS;
+	case SN_AH_EICV: return SN_V_DROP_AUTH;
+	case SN_AH_ETRUNC: return SN_V_DROP_TRUNCATED;
+	}
+	return SN_V_DROP_BAD_HEADER;
 }
 
-/* The SA the header names, usable for this packet, or a drop reason. */
-static int find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
+static enum sn_verdict replay_verdict(int rc)
+{
+	if (!rc)
+		return SN_V_PASS;
+	return rc == -EALREADY ? SN_V_DROP_REPLAY : SN_V_DROP_REPLAY_OLD;
+}
+
+/* The SA the header names, if it may take this packet. */
+static enum sn_verdict find_sa(struct in_ctx *c, uint32_t spi, uint8_t proto)
 {
 	struct sn_ip dst;
 
 	sn_flow_ip(&c->outer.flow, false, &dst);
 	c->sa = sn_sad_lookup(sn_ipsec.sad, spi, &dst, proto);
 	if (!c->sa)
-		return SN_IC_DROP_UNKNOWN_SPI;
+		return SN_V_DROP_UNKNOWN_SPI;
 	if (c->sa->conf.encap != c->encap)
-		return SN_IC_DROP_ENCAP;
+		return SN_V_DROP_ENCAP;
 	c->now = sn_ipsec_now_s();
 	if (sn_life_hard(&c->sa->life, c->now))
-		return SN_IC_DROP_EXPIRED;
-	return -1;
+		return SN_V_DROP_EXPIRED;
+	return SN_V_PASS;
 }
 
 /* ---- Rebuilding the inner packet ------------------------------------------- */
@@ -139,15 +156,15 @@ static bool ecn_decap(uint8_t outer_tos, uint8_t *inner_tc_byte, int family)
 }
 
 /* Tunnel mode: the payload is the inner packet. */
-static int inner_tunnel(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
+static enum sn_verdict inner_tunnel(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
 {
 	uint8_t *inner = (uint8_t *)c->p->payload + pl_off;
 	int family = nh == NH_IPV4 ? AF_INET : AF_INET6;
 
 	if ((nh != NH_IPV4 && nh != NH_IPV6) || pl_len < (nh == NH_IPV4 ? IP_HLEN : IP6_HLEN))
-		return SN_IC_DROP_BAD_HEADER;
+		return SN_V_DROP_BAD_HEADER;
 	if (!ecn_decap(c->outer.tos, family == AF_INET ? inner + 1 : inner, family))
-		return SN_IC_DROP_POLICY;
+		return SN_V_DROP_ECN;
 	if (family == AF_INET) {
 		size_t hl = (size_t)(inner[0] & 0x0f) * 4;
 
@@ -156,13 +173,14 @@ static int inner_tunnel(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t 
 	}
 	pbuf_remove_header(c->p, (u16_t)pl_off);
 	pbuf_realloc(c->p, (u16_t)pl_len);
-	return -1;
+	return SN_V_PASS;
 }
 
 /* Transport mode: the IP header chain moves up to meet the payload; the
  * byte that named ESP/AH (or UDP, when encapsulated) names what ESP
  * carried; lengths follow. */
-static int inner_transport(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
+static enum sn_verdict inner_transport(struct in_ctx *c, size_t pl_off, size_t pl_len,
+				       uint8_t nh)
 {
 	size_t hl = c->outer.ip_hlen;
 	uint8_t *base = c->p->payload, *ip = base + pl_off - hl;
@@ -176,49 +194,48 @@ static int inner_transport(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8
 	}
 	pbuf_remove_header(c->p, (u16_t)(pl_off - hl));
 	pbuf_realloc(c->p, (u16_t)(hl + pl_len));
-	return -1;
+	return SN_V_PASS;
 }
 
 /* RFC 4301 5.2 step 4: the inner packet must be one the SA may carry. */
-static int check_selectors(struct in_ctx *c)
+static enum sn_verdict check_selectors(struct in_ctx *c)
 {
+	bool has_sel = c->sa->conf.sel.src.family || c->sa->conf.sel.dst.family;
 	struct sn_pkt_info in;
 	const struct sn_policy *pol;
 	const struct sn_pol_tmpl *t;
 
-	bool has_sel = c->sa->conf.sel.src.family || c->sa->conf.sel.dst.family;
-
 	if (sn_pkt_parse(c->p, &in))
-		return SN_IC_DROP_BAD_HEADER;
+		return SN_V_DROP_BAD_HEADER;
 	if (has_sel && !sn_sel_match(&c->sa->conf.sel, &in.flow))
-		return SN_IC_DROP_SELECTOR;
+		return SN_V_DROP_SELECTOR;
 	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &in.flow);
 	if (pol && pol->conf.action == SN_POL_DISCARD)
-		return SN_IC_DROP_POLICY;
+		return SN_V_DROP_POLICY;
 	/* A socket's own policy decides which SAs may reach it. */
 	if (pol && pol->owner)
 		return sn_sockpol_input_sa(pol->owner, &in.flow, c->sa);
 	/* Without selectors of its own, an SA carries what the inbound
 	 * policies that name it cover, nothing else (RFC 4301 5.2 step 4). */
 	if (!pol || pol->conf.action != SN_POL_PROTECT)
-		return has_sel ? -1 : SN_IC_DROP_SELECTOR;
+		return has_sel ? SN_V_PASS : SN_V_DROP_SELECTOR;
 	t = &pol->conf.tmpl;
 	if (t->proto != c->sa->conf.proto || t->mode != c->sa->conf.mode ||
 	    (t->reqid && t->reqid != c->sa->conf.reqid) ||
 	    (t->spi && t->spi != c->sa->conf.spi))
-		return SN_IC_DROP_SELECTOR;
-	return -1;
+		return SN_V_DROP_SELECTOR;
+	return SN_V_PASS;
 }
 
 /* Queue the inner packet for lwIP's IP input, which is not re-entrant:
  * sn_ipsec_rx_done() feeds it once the outer packet is done. */
-static int reinject(struct in_ctx *c, size_t inner_len)
+static enum sn_verdict reinject(struct in_ctx *c, size_t inner_len)
 {
 	struct sn_ipsec *g = &sn_ipsec;
 	struct sn_reinject *r;
 
 	if (g->rq_count == SN_IPSEC_REINJECT_MAX)
-		return SN_IC_DROP_NOMEM;
+		return SN_V_DROP_NOMEM;
 	r = &g->rq[(g->rq_head + g->rq_count) % SN_IPSEC_REINJECT_MAX];
 	r->p = c->p;
 	r->inp = c->inp;
@@ -227,27 +244,21 @@ static int reinject(struct in_ctx *c, size_t inner_len)
 	g->rq_count++;
 	sn_sa_count(c->sa, SN_IC_IN_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_IN_BYTES, inner_len);
-	return -1;
+	return SN_V_PASS;
 }
 
-/* One decapsulated packet through lwIP with its SA marked as current (for
- * per-socket policy) and inner checksum checks off: the packet passed the
- * ICV, so its TCP/UDP checksum cannot be wrong unless the peer built it
- * wrong, and checking would cost a pass over every byte. */
+/* One decapsulated packet through lwIP (its SA and the socket policies
+ * were checked in check_selectors) with its TCP/UDP checksums marked
+ * verified: the packet passed the ICV, so its checksum cannot be wrong
+ * unless the peer built it wrong, and checking would cost a pass over
+ * every byte. cur_depth tells nested ESP how deep it is. */
 static void inject_one(struct sn_reinject *r)
 {
-	struct netif *inp = r->inp;
-	u16_t flags = inp->chksum_flags;
-
-	sn_ipsec.cur_in_sa = sn_sad_get(sn_ipsec.sad, r->sa);
 	sn_ipsec.cur_depth = r->depth;
-	inp->chksum_flags = (u16_t)(flags & ~(NETIF_CHECKSUM_CHECK_TCP |
-					      NETIF_CHECKSUM_CHECK_UDP));
 	sn_ipsec_capture(r->p, SN_CAPTURE_IN);
 	/* lwIP's IP input consumes the pbuf on every path. */
-	(void)ip_input(r->p, inp);
-	inp->chksum_flags = flags;
-	sn_ipsec.cur_in_sa = NULL;
+	(void)sn_netif_input_verified(r->p, r->inp,
+				      NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	sn_ipsec.cur_depth = 0;
 }
 
@@ -266,69 +277,73 @@ void sn_ipsec_rx_done(void)
 	}
 }
 
-static int finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
+static enum sn_verdict finish(struct in_ctx *c, size_t pl_off, size_t pl_len, uint8_t nh)
 {
-	int why;
+	enum sn_verdict v;
 
 	sn_life_used(&c->sa->life, c->now, pl_len);
 	if (nh == NH_NONE)
-		return SN_IC_DUMMY;
-	why = c->sa->conf.mode == SN_MODE_TUNNEL ? inner_tunnel(c, pl_off, pl_len, nh)
-						 : inner_transport(c, pl_off, pl_len, nh);
-	if (why >= 0)
-		return why;
-	why = check_selectors(c);
-	if (why >= 0)
-		return why;
-	return reinject(c, pl_len);
+		return SN_V_DUMMY;
+	v = c->sa->conf.mode == SN_MODE_TUNNEL ? inner_tunnel(c, pl_off, pl_len, nh)
+					       : inner_transport(c, pl_off, pl_len, nh);
+	if (v == SN_V_PASS)
+		v = check_selectors(c);
+	return v == SN_V_PASS ? reinject(c, pl_len) : v;
 }
 
 /* ---- ESP ------------------------------------------------------------------------ */
 
-static int esp_in(struct in_ctx *c)
+static enum sn_verdict esp_in(struct in_ctx *c)
 {
 	uint8_t *esp = (uint8_t *)c->p->payload + c->sec_off;
 	size_t len = c->outer.ip_len - c->sec_off;
 	struct sn_esp_payload pl;
 	uint32_t spi, seq_lo;
-	int rc;
+	enum sn_verdict v;
+	bool esn;
 
 	if (sn_esp_peek(esp, len, &spi, &seq_lo))
-		return SN_IC_DROP_TRUNCATED;
-	rc = find_sa(c, spi, SN_IPPROTO_ESP);
-	if (rc >= 0)
-		return rc;
-	bool esn = c->sa->conf.flags & SN_SA_F_ESN;
-	rc = sn_replay_check(&c->sa->replay, seq_lo, esn, &c->seq);
-	if (rc)
-		return replay_counter(rc);
-	rc = sn_esp_open(c->sa->crypto, c->seq, esn, esp, len, &pl);
-	if (rc)
-		return esp_err_counter(rc);
-	rc = sn_replay_update(&c->sa->replay, c->seq);
-	if (rc)
-		return replay_counter(rc);
+		return SN_V_DROP_TRUNCATED;
+	v = find_sa(c, spi, SN_IPPROTO_ESP);
+	if (v != SN_V_PASS)
+		return v;
+	esn = c->sa->conf.flags & SN_SA_F_ESN;
+	v = replay_verdict(sn_replay_check(&c->sa->replay, seq_lo, esn, &c->seq));
+	if (v == SN_V_PASS)
+		v = esp_verdict(sn_esp_open(c->sa->crypto, c->seq, esn, esp, len, &pl));
+	if (v == SN_V_PASS)
+		v = replay_verdict(sn_replay_update(&c->sa->replay, c->seq));
+	if (v != SN_V_PASS)
+		return v;
 	return finish(c, c->sec_off + pl.off, pl.len, pl.next_header);
+}
+
+/* The outer packet before its ESP or AH is looked at: a header we can
+ * parse, and not nested deeper than we allow. */
+static enum sn_verdict outer_ok(struct in_ctx *c)
+{
+	if (sn_ipsec.cur_depth >= SN_IPSEC_MAX_DEPTH)
+		return SN_V_DROP_NESTING;
+	return sn_pkt_parse(c->p, &c->outer) ? SN_V_DROP_BAD_HEADER : SN_V_PASS;
 }
 
 static void esp_input(struct pbuf *p, struct netif *inp, size_t extra, bool encap)
 {
 	struct in_ctx c = { .inp = inp, .encap = encap };
-	int why;
+	enum sn_verdict v;
 
 	c.p = flatten(p);
 	if (!c.p) {
 		sn_ipsec_count(SN_IC_DROP_NOMEM);
 		return;
 	}
-	if (sn_ipsec.cur_depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
-		drop(&c, SN_IC_DROP_BAD_HEADER);
-		return;
+	v = outer_ok(&c);
+	if (v == SN_V_PASS) {
+		c.sec_off = c.outer.ip_hlen + extra;
+		v = esp_in(&c);
 	}
-	c.sec_off = c.outer.ip_hlen + extra;
-	why = esp_in(&c);
-	if (why >= 0)
-		drop(&c, (enum sn_ic_id)why);
+	if (v != SN_V_PASS)
+		drop(&c, v);
 }
 
 static u8_t esp_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
@@ -340,28 +355,26 @@ static u8_t esp_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 
 /* ---- AH -------------------------------------------------------------------------- */
 
-static int ah_in(struct in_ctx *c)
+static enum sn_verdict ah_in(struct in_ctx *c)
 {
 	const uint8_t *pkt = c->p->payload;
 	struct sn_ah_info ai;
-	int rc;
+	enum sn_verdict v;
+	bool esn;
 
 	if (sn_ah_parse(pkt, c->outer.ip_len, &ai))
-		return SN_IC_DROP_TRUNCATED;
-	rc = find_sa(c, ai.spi, SN_IPPROTO_AH);
-	if (rc >= 0)
-		return rc;
-	bool esn = c->sa->conf.flags & SN_SA_F_ESN;
-	rc = sn_replay_check(&c->sa->replay, ai.seq_lo, esn, &c->seq);
-	if (rc)
-		return replay_counter(rc);
-	rc = sn_ah_open(c->sa->crypto, pkt, c->outer.ip_len, c->seq, esn, &ai);
-	if (rc)
-		return rc == SN_AH_EICV ? SN_IC_DROP_AUTH :
-		       rc == SN_AH_ETRUNC ? SN_IC_DROP_TRUNCATED : SN_IC_DROP_BAD_HEADER;
-	rc = sn_replay_update(&c->sa->replay, c->seq);
-	if (rc)
-		return replay_counter(rc);
+		return SN_V_DROP_TRUNCATED;
+	v = find_sa(c, ai.spi, SN_IPPROTO_AH);
+	if (v != SN_V_PASS)
+		return v;
+	esn = c->sa->conf.flags & SN_SA_F_ESN;
+	v = replay_verdict(sn_replay_check(&c->sa->replay, ai.seq_lo, esn, &c->seq));
+	if (v == SN_V_PASS)
+		v = ah_verdict(sn_ah_open(c->sa->crypto, pkt, c->outer.ip_len, c->seq, esn, &ai));
+	if (v == SN_V_PASS)
+		v = replay_verdict(sn_replay_update(&c->sa->replay, c->seq));
+	if (v != SN_V_PASS)
+		return v;
 	c->sec_off = ai.ah_off;
 	/* The AH header sits where ESP would: the same rebuild applies. */
 	return finish(c, ai.ah_off + ai.ah_len, ai.pkt_len - ai.ah_off - ai.ah_len,
@@ -372,47 +385,51 @@ static u8_t ah_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p,
 		    const ip_addr_t *addr)
 {
 	struct in_ctx c = { .inp = ip_current_input_netif() };
-	int why;
+	enum sn_verdict v;
 
 	c.p = flatten(p);
 	if (!c.p) {
 		sn_ipsec_count(SN_IC_DROP_NOMEM);
 		return 1;
 	}
-	if (sn_ipsec.cur_depth >= SN_IPSEC_MAX_DEPTH || sn_pkt_parse(c.p, &c.outer)) {
-		drop(&c, SN_IC_DROP_BAD_HEADER);
-		return 1;
-	}
-	why = ah_in(&c);
-	if (why >= 0)
-		drop(&c, (enum sn_ic_id)why);
+	v = outer_ok(&c);
+	if (v == SN_V_PASS)
+		v = ah_in(&c);
+	if (v != SN_V_PASS)
+		drop(&c, v);
 	return 1;
 }
 
 /* ---- ESP in UDP (RFC 3948) ----------------------------------------------------- */
 
+/* What a UDP 4500 payload is (RFC 3948 2.2, 2.3): SN_V_PASS for ESP. */
+static enum sn_verdict natt_kind(const struct pbuf *p)
+{
+	uint8_t head[4] = { 0 };
+
+	pbuf_copy_partial(p, head, sizeof(head), 0);
+	if (p->tot_len == 1 && head[0] == 0xff)
+		return SN_V_NAT_KEEPALIVE;
+	if (p->tot_len < sizeof(head))
+		return SN_V_DROP_NATT_SHORT;
+	/* Non-ESP marker: IKE, which has no endpoint here. */
+	if (!memcmp(head, "\0\0\0\0", sizeof(head)))
+		return SN_V_DROP_NATT_IKE;
+	return SN_V_PASS;
+}
+
 static void natt_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		      const ip_addr_t *addr, u16_t port)
 {
-	uint8_t head[4] = { 0 };
 	u16_t hl = (u16_t)(ip_current_header_tot_len() + UDP_HLEN);
+	enum sn_verdict v = natt_kind(p);
 
-	pbuf_copy_partial(p, head, sizeof(head), 0);
-	if (p->tot_len == 1 && head[0] == 0xff) {
-		/* NAT keep-alive, RFC 3948 2.3. */
-		sn_ipsec_count(SN_IC_NAT_KEEPALIVE);
-		pbuf_free(p);
-		return;
-	}
-	if (p->tot_len < 4 || !memcmp(head, "\0\0\0\0", 4)) {
-		/* Non-ESP marker: IKE, which has no handler yet. */
-		sn_ipsec_count(SN_IC_DROP_ENCAP);
-		pbuf_free(p);
-		return;
-	}
-	/* Back to the IP header: the ESP rebuild needs it. */
-	if (pbuf_add_header_force(p, hl)) {
-		sn_ipsec_count(SN_IC_DROP_ENCAP);
+	/* Back to the IP header: the ESP rebuild needs it (lwIP's UDP input
+	 * only moved the payload pointer past it). */
+	if (v == SN_V_PASS && pbuf_add_header_force(p, hl))
+		v = SN_V_DROP_BAD_HEADER;
+	if (v != SN_V_PASS) {
+		sn_ipsec_count(sn_v_counter(v));
 		pbuf_free(p);
 		return;
 	}
@@ -450,30 +467,34 @@ static bool is_esp_or_ah(const struct pbuf *p)
 
 /* The inbound SPD on a cleartext packet (RFC 4301 5.2 step 3a): 0 to let
  * lwIP deliver it, 1 when it was dropped (and freed). */
-static int clear_verdict(struct pbuf *p, const struct sn_pkt_info *pi)
+static enum sn_verdict clear_policy(const struct sn_pkt_info *pi)
 {
 	const struct sn_policy *pol;
-	int why;
+	enum sn_verdict v;
 
-	if (is_ipsec_transport(&pi->flow))
-		return 0;
+	/* ND and MLD pass both ways, as on output (sn_ipsec_output6). */
+	if (is_ipsec_transport(&pi->flow) || sn_pkt_is_nd(pi))
+		return SN_V_PASS;
 	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &pi->flow);
 	if (!pol || pol->conf.action == SN_POL_BYPASS)
-		return 0;
+		return SN_V_PASS;
 	if (pol->conf.action == SN_POL_PROTECT && pol->conf.tmpl.optional)
+		return SN_V_PASS;
+	if (!pol->owner)
+		return pol->conf.action == SN_POL_PROTECT ? SN_V_DROP_CLEARTEXT : SN_V_DROP_POLICY;
+	v = sn_sockpol_input_clear(pol->owner, &pi->flow);
+	if (v == SN_V_PASS)
+		sn_ipsec_count(SN_IC_CLEAR_IN_ALLOWED);
+	return v;
+}
+
+static int clear_verdict(struct pbuf *p, const struct sn_pkt_info *pi)
+{
+	enum sn_verdict v = clear_policy(pi);
+
+	if (v == SN_V_PASS)
 		return 0;
-	if (pol->owner) {
-		why = sn_sockpol_input_clear(pol->owner, &pi->flow);
-		if (why < 0) {
-			sn_ipsec_count(SN_IC_CLEAR_IN_ALLOWED);
-			return 0;
-		}
-		sn_ipsec_count((enum sn_ic_id)why);
-		pbuf_free(p);
-		return 1;
-	}
-	sn_ipsec_count(pol->conf.action == SN_POL_PROTECT ? SN_IC_DROP_CLEARTEXT
-							  : SN_IC_DROP_POLICY);
+	sn_ipsec_count(sn_v_counter(v));
 	pbuf_free(p);
 	return 1;
 }

@@ -18,8 +18,6 @@
 #include <sys/socket.h>
 
 #include "lwip/ip.h"
-#include "lwip/ip4_frag.h"
-#include "lwip/ip6_frag.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/sys.h"
 #include "lwip/prot/ip4.h"
@@ -56,30 +54,53 @@ static err_t output_whole(struct netif *nif, struct pbuf *p, const struct sn_pkt
 
 /* ---- Sending ----------------------------------------------------------- */
 
-/* The MTU to fragment to: the interface's, also while lwIP's view of it
- * is 0 (sn_ipsec_frag_defer_begin). */
-static u16_t real_mtu(const struct netif *nif)
-{
-	return sn_ipsec.deferred_mtu ? sn_ipsec.deferred_mtu : nif->mtu;
-}
-
-/* Send p as it is, fragmenting it when it exceeds the MTU; lwIP's
- * fragmenters call netif->output again, which lets our own packets
- * through. */
+/* Send p as it is, fragmenting it when it exceeds the MTU (the link's,
+ * also while lwIP's IP output is told 0: sn_ipsec_frag_defer_begin).
+ * lwIP's fragmenters call our output hook again, which lets our own
+ * packets through. The link's error is the sender's. */
 static err_t send_ip(struct netif *nif, struct pbuf *p, int family, const ip_addr_t *dst)
 {
-	u16_t mtu = real_mtu(nif), saved = nif->mtu;
 	err_t e;
 
-	if (p->tot_len <= mtu)
-		return family == AF_INET ? sn_ipsec.out4(nif, p, ip_2_ip4(dst))
-					 : sn_ipsec.out6(nif, p, ip_2_ip6(dst));
+	if (p->tot_len <= sn_netif_mtu())
+		return family == AF_INET ? sn_netif_link_output4(nif, p, ip_2_ip4(dst))
+					 : sn_netif_link_output6(nif, p, ip_2_ip6(dst));
 	sn_ipsec.out_bypass++;
-	nif->mtu = mtu;
-	e = family == AF_INET ? ip4_frag(p, nif, ip_2_ip4(dst)) : ip6_frag(p, nif, ip_2_ip6(dst));
-	nif->mtu = saved;
+	e = sn_netif_frag_output(nif, p, dst);
 	sn_ipsec.out_bypass--;
 	return e;
+}
+
+/* What the sender of a discarded packet is told, as lwIP's own IP output
+ * would tell it: ERR_MEM (ENOBUFS) for a lack of buffers, ERR_VAL for a
+ * packet too big to send, ERR_RTE (EHOSTUNREACH) where no SA or policy
+ * lets it go, ERR_IF where the crypto backend failed. */
+static err_t verdict_err(enum sn_verdict v)
+{
+	switch (v) {
+	case SN_V_PASS:
+		return ERR_OK;
+	case SN_V_DROP_NOMEM:
+	case SN_V_DROP_ACQUIRE_FULL:
+		return ERR_MEM;
+	case SN_V_DROP_TOOBIG:
+		return ERR_VAL;
+	case SN_V_DROP_CRYPTO:
+		return ERR_IF;
+	default:
+		return ERR_RTE;
+	}
+}
+
+/* The one place a discarded outbound packet is counted: on its SA where
+ * one was chosen, else on the datapath's own counters. */
+static err_t drop_out(struct sn_sa *sa, enum sn_verdict v)
+{
+	if (sa)
+		sn_sa_count(sa, sn_v_counter(v), 1);
+	else
+		sn_ipsec_count(sn_v_counter(v));
+	return verdict_err(v);
 }
 
 static void flow_dst(struct netif *nif, const struct sn_flow *f, ip_addr_t *dst)
@@ -230,63 +251,65 @@ static void udp_header(const struct out_ctx *c, struct pbuf *q, size_t hl, size_
 }
 
 /* The new packet, total bytes, with the protected payload copied in at
- * offset at: a drop counter, or -1. */
-static int alloc_with_payload(struct out_ctx *c, size_t total, size_t at, size_t plen)
+ * offset at. */
+static enum sn_verdict alloc_with_payload(struct out_ctx *c, size_t total, size_t at,
+					  size_t plen)
 {
 	if (total > 0xffff)
-		return SN_IC_DROP_TOOBIG;
+		return SN_V_DROP_TOOBIG;
 	c->q = sn_netif_alloc_ip((u16_t)total);
 	if (!c->q)
-		return SN_IC_DROP_NOMEM;
+		return SN_V_DROP_NOMEM;
 	pbuf_copy_partial(c->p, (uint8_t *)c->q->payload + at, (u16_t)plen,
 			  (u16_t)payload_off(c));
-	return -1;
+	return SN_V_PASS;
 }
 
-static int build_esp(struct out_ctx *c)
+static enum sn_verdict build_esp(struct out_ctx *c)
 {
 	struct sn_crypto *cr = c->sa->crypto;
 	size_t hl = header_len(c), udp = c->sa->conf.encap ? UDP_HLEN : 0;
 	size_t plen = c->pi.ip_len - payload_off(c);
 	size_t total = hl + udp + sn_esp_hdr_len(cr) + plen + sn_esp_trailer_len(cr, plen);
+	enum sn_verdict v = alloc_with_payload(c, total, hl + udp + sn_esp_hdr_len(cr), plen);
 	uint8_t *o;
-	int esp, why = alloc_with_payload(c, total, hl + udp + sn_esp_hdr_len(cr), plen);
+	int esp;
 
-	if (why >= 0)
-		return why;
+	if (v != SN_V_PASS)
+		return v;
 	o = c->q->payload;
 	esp = sn_esp_seal(cr, c->sa->conf.spi, c->seq, c->sa->conf.flags & SN_SA_F_ESN,
 			  payload_nh(c), o + hl + udp, total - hl - udp, plen);
 	if (esp < 0)
-		return SN_IC_DROP_CRYPTO;
+		return SN_V_DROP_CRYPTO;
 	total = hl + udp + (size_t)esp;
 	pbuf_realloc(c->q, (u16_t)total);
 	write_header(c, o, total, udp ? IP_PROTO_UDP : SN_IPPROTO_ESP);
 	if (udp)
 		udp_header(c, c->q, hl, UDP_HLEN + (size_t)esp);
-	return -1;
+	return SN_V_PASS;
 }
 
-static int build_ah(struct out_ctx *c)
+static enum sn_verdict build_ah(struct out_ctx *c)
 {
 	struct sn_crypto *cr = c->sa->crypto;
 	int family = c->sa->conf.mode == SN_MODE_TUNNEL ? c->sa->conf.dst.family
 							: c->pi.flow.family;
 	size_t hl = header_len(c), ah = sn_ah_len(cr, family);
 	size_t plen = c->pi.ip_len - payload_off(c), total = hl + ah + plen;
+	enum sn_verdict v = alloc_with_payload(c, total, hl + ah, plen);
 	uint8_t *o;
-	int why = alloc_with_payload(c, total, hl + ah, plen);
 
-	if (why >= 0)
-		return why;
+	if (v != SN_V_PASS)
+		return v;
 	o = c->q->payload;
 	write_header(c, o, total, SN_IPPROTO_AH);
 	/* The header checksum written above stays valid: AH fills only its
 	 * own header (the checksum is a mutable field for the ICV). */
 	if (sn_ah_seal(cr, o, total, payload_nh(c), c->sa->conf.spi, c->seq,
 		       c->sa->conf.flags & SN_SA_F_ESN))
-		return SN_IC_DROP_CRYPTO;
-	return -1;
+		return SN_V_DROP_CRYPTO;
+	return SN_V_PASS;
 }
 
 /* ---- Policy --------------------------------------------------------------------- */
@@ -325,7 +348,8 @@ static struct sn_sa *policy_sa(struct sn_policy *pol, const struct sn_flow *f)
 }
 
 /* No SA yet: hold a copy of the packet for the acquire handler. 0 when
- * held; otherwise it was dropped and counted. */
+ * held; otherwise a negative errno: it was dropped and counted, by the
+ * SPD (sn_spd_queue) or, for the copy, here. */
 static int hold(struct sn_policy *pol, const struct out_ctx *c)
 {
 	struct pbuf *copy = pbuf_clone(PBUF_IP, PBUF_RAM, c->p);
@@ -343,24 +367,43 @@ static int hold(struct sn_policy *pol, const struct out_ctx *c)
 	return rc;
 }
 
-static int protect(struct out_ctx *c)
+/* hold()'s result for the sender: held is sent (later); a full queue or
+ * no buffer is back-pressure; no handler or its failure, no route. */
+static err_t hold_err(int rc)
+{
+	if (rc == 0)
+		return ERR_OK;
+	return rc == -ENOBUFS || rc == -ENOMEM ? ERR_MEM : ERR_RTE;
+}
+
+/* The protected packet in c->q, or why not (c->q may be set then). */
+static enum sn_verdict seal(struct out_ctx *c, uint64_t now)
+{
+	if (sn_life_hard(&c->sa->life, now))
+		return SN_V_DROP_EXPIRED;
+	if (sn_sa_next_seq(c->sa, &c->seq))
+		return SN_V_DROP_SEQ_OVERFLOW;
+	return c->sa->conf.proto == SN_IPPROTO_ESP ? build_esp(c) : build_ah(c);
+}
+
+static err_t protect(struct out_ctx *c)
 {
 	uint64_t now = sn_ipsec_now_s();
-	int why;
+	enum sn_verdict v = seal(c, now);
+	err_t e;
 
-	if (sn_life_hard(&c->sa->life, now))
-		return SN_IC_DROP_EXPIRED;
-	if (sn_sa_next_seq(c->sa, &c->seq))
-		return SN_IC_DROP_SEQ_OVERFLOW;
-	why = c->sa->conf.proto == SN_IPPROTO_ESP ? build_esp(c) : build_ah(c);
-	if (why >= 0)
-		return why;
+	if (v != SN_V_PASS) {
+		if (c->q)
+			pbuf_free(c->q);
+		return drop_out(c->sa, v);
+	}
 	sn_life_used(&c->sa->life, now, c->pi.ip_len);
 	sn_sa_count(c->sa, SN_IC_OUT_PACKETS, 1);
 	sn_sa_count(c->sa, SN_IC_OUT_BYTES, c->pi.ip_len);
 	sn_ipsec_capture(c->p, SN_CAPTURE_OUT);
-	send_protected(c->nif, c->q, c->sa, &c->pi.flow);
-	return -1;
+	e = send_protected(c->nif, c->q, c->sa, &c->pi.flow);
+	pbuf_free(c->q);
+	return e;
 }
 
 /* A policy that would cover this fragment's datagram if its ports were
@@ -393,92 +436,69 @@ static bool fragment_covered(const struct sn_flow *f)
 
 static err_t output(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
 {
-	if (pi->fragment && fragment_covered(&pi->flow)) {
-		sn_ipsec_count(SN_IC_DROP_TOOBIG);
-		return ERR_OK;
-	}
+	if (pi->fragment && fragment_covered(&pi->flow))
+		return drop_out(NULL, SN_V_DROP_TOOBIG);
 	return output_whole(nif, p, pi);
 }
 
 void sn_ipsec_frag_defer_begin(void)
 {
-	extern struct netif sn_netif;
-
-	if (sn_ipsec.up && !spd_empty() && !sn_ipsec.deferred_mtu && sn_netif.mtu) {
-		sn_ipsec.deferred_mtu = sn_netif.mtu;
-		sn_netif.mtu = 0;
+	if (sn_ipsec.up && !spd_empty() && !sn_ipsec.frag_deferred) {
+		sn_ipsec.frag_deferred = true;
+		sn_netif_defer_frag(true);
 	}
 }
 
 void sn_ipsec_frag_defer_end(void)
 {
-	extern struct netif sn_netif;
-
-	if (sn_ipsec.deferred_mtu) {
-		sn_netif.mtu = sn_ipsec.deferred_mtu;
-		sn_ipsec.deferred_mtu = 0;
+	if (sn_ipsec.frag_deferred) {
+		sn_ipsec.frag_deferred = false;
+		sn_netif_defer_frag(false);
 	}
 }
 
 /* A socket's own policy: the SA its proposals and target names allow,
- * the clear where it allows insecure traffic, else hold or fail. */
-static struct sn_sa *owned_sa(struct sn_policy *pol, struct out_ctx *c, bool *clear)
+ * the clear where it allows insecure traffic, else hold or fail (the
+ * socket policy learns why). */
+static err_t output_owned(struct sn_policy *pol, struct out_ctx *c)
 {
 	struct sn_sockpol *sp = pol->owner;
-	struct sn_sa *sa = NULL;
 	int rc;
 
-	switch (sn_sockpol_output(sp, &c->pi.flow, &sa)) {
+	switch (sn_sockpol_output(sp, &c->pi.flow, &c->sa)) {
 	case SN_SP_PROTECT:
-		return sa;
+		return protect(c);
 	case SN_SP_CLEAR:
 		sn_ipsec_count(SN_IC_CLEAR_OUT_ALLOWED);
-		*clear = true;
-		return NULL;
+		return send_clear(c->nif, c->p, &c->pi);
 	case SN_SP_REFUSE:
-		sn_ipsec_count(SN_IC_DROP_PEER_NAME_OUT);
-		return NULL;
+		return drop_out(NULL, SN_V_DROP_PEER_NAME_OUT);
 	case SN_SP_HOLD:
 		break;
 	}
 	rc = hold(pol, c);
 	if (rc)
 		sn_sockpol_no_sa(sp, &c->pi.flow, rc);
-	return NULL;
+	return hold_err(rc);
 }
 
 static err_t output_whole(struct netif *nif, struct pbuf *p, const struct sn_pkt_info *pi)
 {
 	struct out_ctx c = { .nif = nif, .p = p, .pi = *pi };
 	struct sn_policy *pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_OUT, &pi->flow);
-	bool clear = false;
-	int why;
 
 	if (!pol || pol->conf.action == SN_POL_BYPASS)
 		return send_clear(nif, p, pi);
-	if (pol->conf.action == SN_POL_DISCARD) {
-		sn_ipsec_count(SN_IC_DROP_POLICY);
-		return ERR_OK;
-	}
-	if (pol->owner) {
-		c.sa = owned_sa(pol, &c, &clear);
-		if (!c.sa)
-			return clear ? send_clear(nif, p, pi) : ERR_OK;
-	} else {
-		c.sa = policy_sa(pol, &pi->flow);
-	}
-	if (!c.sa) {
-		if (pol->conf.tmpl.optional)
-			return send_clear(nif, p, pi);
-		(void)hold(pol, &c);
-		return ERR_OK;
-	}
-	why = protect(&c);
-	if (c.q)
-		pbuf_free(c.q);
-	if (why >= 0)
-		sn_sa_count(c.sa, (enum sn_ic_id)why, 1);
-	return ERR_OK;
+	if (pol->conf.action == SN_POL_DISCARD)
+		return drop_out(NULL, SN_V_DROP_POLICY);
+	if (pol->owner)
+		return output_owned(pol, &c);
+	c.sa = policy_sa(pol, &pi->flow);
+	if (c.sa)
+		return protect(&c);
+	if (pol->conf.tmpl.optional)
+		return send_clear(nif, p, pi);
+	return hold_err(hold(pol, &c));
 }
 
 static bool spd_empty(void)
@@ -486,12 +506,22 @@ static bool spd_empty(void)
 	return !sn_ipsec.spd || !sn_spd_count(sn_ipsec.spd, SN_DIR_OUT);
 }
 
+/* A packet ipsec/ built itself: lwIP's neighbour discovery sends what it
+ * queued while resolving the next hop through the output hook again, and
+ * under a policy for every protocol it would be protected twice. No
+ * application sends ESP or AH (there are no raw sockets). */
+static bool own_output(const struct sn_flow *f)
+{
+	return f->proto == SN_IPPROTO_ESP || f->proto == SN_IPPROTO_AH ||
+	       (f->proto == IP_PROTO_UDP && f->sport == SN_UDP_ENCAP_PORT);
+}
+
 err_t sn_ipsec_output4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
 {
 	struct sn_pkt_info pi;
 
-	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi))
-		return sn_ipsec.out4(nif, p, dst);
+	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi) || own_output(&pi.flow))
+		return sn_netif_link_output4(nif, p, dst);
 	return output(nif, p, &pi);
 }
 
@@ -499,11 +529,12 @@ err_t sn_ipsec_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
 {
 	struct sn_pkt_info pi;
 
-	/* Neighbour discovery and MLD always go in the clear, or IPv6 could
-	 * not resolve the peer an SA protects traffic to. */
-	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi) ||
-	    pi.flow.proto == IP6_NEXTH_ICMP6)
-		return sn_ipsec.out6(nif, p, dst);
+	/* Neighbour discovery and MLD always go in the clear (as they come
+	 * in: clear_verdict), or IPv6 could not resolve the peer an SA
+	 * protects traffic to. */
+	if (sn_ipsec.out_bypass || spd_empty() || sn_pkt_parse(p, &pi) || sn_pkt_is_nd(&pi) ||
+	    own_output(&pi.flow))
+		return sn_netif_link_output6(nif, p, dst);
 	return output(nif, p, &pi);
 }
 
@@ -514,15 +545,14 @@ static void send_held(void *pkt, void *ctx)
 	struct pbuf *p = pkt;
 	struct sn_pkt_info pi;
 
+	/* No sender waits for a held packet's error. */
 	if (!sn_pkt_parse(p, &pi))
-		output(ctx, p, &pi);
+		(void)output(ctx, p, &pi);
 	pbuf_free(p);
 }
 
 void sn_ipsec_flush_held(struct sn_policy *pol)
 {
-	extern struct netif sn_netif;
-
 	sn_spd_flush(sn_ipsec.spd, pol, send_held, &sn_netif);
 }
 

@@ -1,6 +1,6 @@
 /*
- * SAD: slots, an inbound hash on (SPI, dst, proto), an outbound hash on
- * reqid, a free-slot stack. See sad.h.
+ * SAD: slots, an inbound hash on (SPI, dst, proto), outbound hashes on
+ * reqid and on the (src, dst) pair, a free-slot stack. See sad.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@ struct sn_sad {
 	uint32_t max, count;
 	uint32_t bucket_mask;
 	uint32_t *spi_head, *reqid_head;        /* bucket_mask + 1 each */
+	uint32_t *pair_head;
 	uint32_t *free_stack, nfree;
 	uint64_t serial;
 	uint64_t ctr[SN_IC_MAX];
@@ -56,6 +57,21 @@ static uint32_t spi_hash(uint32_t spi, const struct sn_ip *dst, uint8_t proto)
 	return h;
 }
 
+static uint32_t pair_hash(const struct sn_ip *src, const struct sn_ip *dst)
+{
+	uint32_t h = mix32(src->family);
+
+	for (unsigned i = 0; i < ip_len(src->family); i += 4) {
+		uint32_t a, b;
+
+		memcpy(&a, src->addr + i, 4);
+		memcpy(&b, dst->addr + i, 4);
+		h = mix32(h ^ a);
+		h = mix32(h ^ b);
+	}
+	return h;
+}
+
 static bool spi_key_eq(const struct sn_sa *sa, uint32_t spi, const struct sn_ip *dst,
 		       uint8_t proto)
 {
@@ -81,12 +97,15 @@ static int sad_alloc(struct sn_sad *sad, uint32_t max)
 	sad->bucket_mask = buckets - 1;
 	sad->spi_head = malloc(buckets * sizeof(uint32_t));
 	sad->reqid_head = malloc(buckets * sizeof(uint32_t));
+	sad->pair_head = malloc(buckets * sizeof(uint32_t));
 	sad->free_stack = malloc(max * sizeof(uint32_t));
 	sad->sa = calloc(max, sizeof(struct sn_sa));
-	if (!sad->spi_head || !sad->reqid_head || !sad->free_stack || !sad->sa)
+	if (!sad->spi_head || !sad->reqid_head || !sad->pair_head || !sad->free_stack ||
+	    !sad->sa)
 		return -ENOMEM;
 	memset(sad->spi_head, 0xff, buckets * sizeof(uint32_t));
 	memset(sad->reqid_head, 0xff, buckets * sizeof(uint32_t));
+	memset(sad->pair_head, 0xff, buckets * sizeof(uint32_t));
 	for (uint32_t i = 0; i < max; i++) {
 		sad->free_stack[i] = max - 1 - i;       /* slot 0 first */
 		sad->sa[i].idx = i;
@@ -100,6 +119,7 @@ static void sad_release(struct sn_sad *sad)
 {
 	free(sad->spi_head);
 	free(sad->reqid_head);
+	free(sad->pair_head);
 	free(sad->free_stack);
 	free(sad->sa);
 	free(sad);
@@ -192,6 +212,25 @@ static uint32_t reqid_bucket(const struct sn_sad *sad, uint32_t reqid)
 	return mix32(reqid) & sad->bucket_mask;
 }
 
+/* The pair index: the SAs from one address to another, newest first. */
+static void link_pair(struct sn_sad *sad, struct sn_sa *sa)
+{
+	uint32_t b = pair_hash(&sa->conf.src, &sa->conf.dst) & sad->bucket_mask;
+
+	sa->next_pair = sad->pair_head[b];
+	sad->pair_head[b] = sa->idx;
+}
+
+static void unlink_pair(struct sn_sad *sad, struct sn_sa *sa)
+{
+	uint32_t *p = &sad->pair_head[pair_hash(&sa->conf.src, &sa->conf.dst) & sad->bucket_mask];
+
+	while (*p != NIL && *p != sa->idx)
+		p = &sad->sa[*p].next_pair;
+	if (*p != NIL)
+		*p = sa->next_pair;
+}
+
 static void link_sa(struct sn_sad *sad, struct sn_sa *sa)
 {
 	uint32_t b = spi_hash(sa->conf.spi, &sa->conf.dst, sa->conf.proto) & sad->bucket_mask;
@@ -201,6 +240,7 @@ static void link_sa(struct sn_sad *sad, struct sn_sa *sa)
 	sad->spi_head[b] = sa->idx;
 	sa->next_reqid = sad->reqid_head[r];
 	sad->reqid_head[r] = sa->idx;
+	link_pair(sad, sa);
 	sa->in_use = true;
 	sad->count++;
 }
@@ -225,6 +265,7 @@ static void unlink_sa(struct sn_sad *sad, struct sn_sa *sa)
 
 	unlink_chain(sad, &sad->spi_head[b], sa->idx, true);
 	unlink_chain(sad, &sad->reqid_head[reqid_bucket(sad, sa->conf.reqid)], sa->idx, false);
+	unlink_pair(sad, sa);
 	sa->in_use = false;
 	sad->count--;
 }
@@ -396,22 +437,56 @@ static struct sn_sa *newer(struct sn_sa *best, struct sn_sa *sa)
 	return !best || sa->serial > best->serial ? sa : best;
 }
 
+int sn_sad_foreach_pair(const struct sn_sad *sad, const struct sn_ip *src,
+			const struct sn_ip *dst, int (*fn)(const struct sn_sa *sa, void *ctx),
+			void *ctx)
+{
+	uint32_t i;
+
+	if (!sad || !src || !dst || !fn)
+		return -EINVAL;
+	i = sad->pair_head[pair_hash(src, dst) & sad->bucket_mask];
+	for (; i != NIL; i = sad->sa[i].next_pair) {
+		const struct sn_sa *sa = &sad->sa[i];
+		int rc;
+
+		if (!sn_ip_equal(&sa->conf.src, src) || !sn_ip_equal(&sa->conf.dst, dst))
+			continue;
+		rc = fn(sa, ctx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 struct sn_sa *sn_sad_find_tmpl(const struct sn_sad *sad, const struct sn_pol_tmpl *t,
 			       const struct sn_ip *src, const struct sn_ip *dst)
 {
+	/* The addresses the SA must have (tmpl_accepts' addr_ok). */
+	const struct sn_ip *ws = t && t->src.family ? &t->src : src;
+	const struct sn_ip *wd = t && t->dst.family ? &t->dst : dst;
 	struct sn_sa *best = NULL;
+	uint32_t i;
 
 	if (!sad || !t)
 		return NULL;
 	if (t->reqid) {
-		uint32_t i = sad->reqid_head[reqid_bucket(sad, t->reqid)];
-
+		i = sad->reqid_head[reqid_bucket(sad, t->reqid)];
 		for (; i != NIL; i = sad->sa[i].next_reqid)
 			if (tmpl_accepts(&sad->sa[i], t, src, dst))
 				best = newer(best, &sad->sa[i]);
 		return best;
 	}
-	for (uint32_t i = 0; i < sad->max; i++)
+	if (ws && wd) {
+		i = sad->pair_head[pair_hash(ws, wd) & sad->bucket_mask];
+		for (; i != NIL; i = sad->sa[i].next_pair)
+			if (tmpl_accepts(&sad->sa[i], t, src, dst))
+				best = newer(best, &sad->sa[i]);
+		return best;
+	}
+	/* Neither the template nor the caller names both ends: no packet
+	 * path asks this (every datapath caller passes the packet's). */
+	for (i = 0; i < sad->max; i++)
 		if (sad->sa[i].in_use && tmpl_accepts(&sad->sa[i], t, src, dst))
 			best = newer(best, &sad->sa[i]);
 	return best;
@@ -494,10 +569,9 @@ int sn_sa_next_seq(struct sn_sa *sa, uint64_t *seq)
 {
 	if (!sa || !seq)
 		return -EINVAL;
-	if (sa->seq_out >= sa->seq_limit) {
-		sa->ctr[SN_IC_DROP_SEQ_OVERFLOW]++;
+	/* Not counted here: the datapath counts the drop it decides on. */
+	if (sa->seq_out >= sa->seq_limit)
 		return -EOVERFLOW;
-	}
 	*seq = ++sa->seq_out;
 	return 0;
 }

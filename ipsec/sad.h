@@ -5,7 +5,8 @@
  * after sn_sad_create). Inbound lookup by (SPI, destination, protocol) is
  * a hash probe, O(1): an SPI alone is not unique across destinations
  * (RFC 4301 4.1). Outbound SAs are found through a policy's template by
- * reqid (a second hash) and cached by the policy as a struct sn_sa_ref: a
+ * reqid (a second hash) or, without one, by their (source, destination)
+ * pair (a third hash), never by a scan; policies cache them as a struct sn_sa_ref: a
  * slot index and its generation, which turns stale once the SA is deleted,
  * so a policy never follows a dangling SA.
  *
@@ -54,6 +55,7 @@ struct sn_sa {
 	/* SAD's own: */
 	uint32_t idx, gen;
 	uint32_t next_spi, next_reqid;  /* hash chains */
+	uint32_t next_pair;
 	bool in_use;
 };
 
@@ -105,6 +107,12 @@ struct sn_sa *sn_sad_find_tmpl(const struct sn_sad *sad, const struct sn_pol_tmp
 struct sn_sa_ref sn_sa_ref(const struct sn_sa *sa);
 struct sn_sa *sn_sad_get(const struct sn_sad *sad, struct sn_sa_ref ref);
 
+/* Each SA from src to dst (the pair index: no scan) until fn returns
+ * non-zero, which is returned. Newest first. */
+int sn_sad_foreach_pair(const struct sn_sad *sad, const struct sn_ip *src,
+			const struct sn_ip *dst, int (*fn)(const struct sn_sa *sa, void *ctx),
+			void *ctx);
+
 /* Each SA in slot order until fn returns non-zero, which is returned. */
 int sn_sad_foreach(const struct sn_sad *sad, int (*fn)(const struct sn_sa *sa, void *ctx),
 		   void *ctx);
@@ -120,8 +128,9 @@ uint64_t *sn_sad_counters(struct sn_sad *sad);
 uint32_t sn_sad_sweep(struct sn_sad *sad, uint64_t now,
 		      void (*fn)(struct sn_sa *sa, enum sn_life_state st, void *ctx), void *ctx);
 
-/* The next outbound sequence number, or -EOVERFLOW (counted) when the
- * counter would cycle: the SA must not send again (RFC 4303 3.3.3). */
+/* The next outbound sequence number, or -EOVERFLOW when the counter
+ * would cycle: the SA must not send again (RFC 4303 3.3.3). The caller
+ * counts the drop (drop_seq_overflow), once. */
 SN_MUST_CHECK int sn_sa_next_seq(struct sn_sa *sa, uint64_t *seq);
 
 static inline void sn_sa_count(struct sn_sa *sa, enum sn_ic_id id, uint64_t n)

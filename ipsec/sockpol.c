@@ -397,15 +397,27 @@ static int pick_one(const struct sn_sa *csa, void *ctx)
 	return 0;
 }
 
+/* With both ends known, the SAD's pair index gives the candidates (a
+ * packet's choice is constant time); with our end any (a query on an
+ * unbound socket, not a packet), every SA is looked at. */
 static struct sn_sa *pick_sa(struct pick *pk)
 {
+	const struct sn_ip *near = &pk->local, *far = &pk->peer;
+
 	pk->now = sn_ipsec_now_s();
-	sn_sad_foreach(sn_ipsec.sad, pick_one, pk);
+	if (!pk->local.family)
+		sn_sad_foreach(sn_ipsec.sad, pick_one, pk);
+	else if (pk->inbound)
+		sn_sad_foreach_pair(sn_ipsec.sad, far, near, pick_one, pk);
+	else
+		sn_sad_foreach_pair(sn_ipsec.sad, near, far, pick_one, pk);
 	return pk->best;
 }
 
+/* local: the packet's own source, where there is a packet (NULL: the
+ * socket's bound address, or any). */
 static void pick_init(struct pick *pk, const struct sn_sockpol *sp, const struct sn_ip *peer,
-		      uint16_t port, bool inbound)
+		      uint16_t port, bool inbound, const struct sn_ip *local)
 {
 	memset(pk, 0, sizeof(*pk));
 	pk->sp = sp;
@@ -414,6 +426,8 @@ static void pick_init(struct pick *pk, const struct sn_sockpol *sp, const struct
 	pk->inbound = inbound;
 	if (!sn_ip_is_any(&sp->sf.local))
 		pk->local = sp->sf.local;
+	else if (local && !sn_ip_is_any(local))
+		pk->local = *local;
 }
 
 /* The cached outbound SA, while it is the one a fresh pick would give:
@@ -431,14 +445,14 @@ static struct sn_sa *cached_out(struct sn_sockpol *sp, const struct sn_ip *peer)
 }
 
 static struct sn_sa *out_sa_for(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_t port,
-				bool *mismatch)
+				const struct sn_ip *local, bool *mismatch)
 {
 	struct sn_sa *sa = cached_out(sp, peer);
 	struct pick pk;
 
 	if (sa)
 		return sa;
-	pick_init(&pk, sp, peer, port, false);
+	pick_init(&pk, sp, peer, port, false, local);
 	sa = pick_sa(&pk);
 	*mismatch = pk.name_mismatch;
 	if (pk.name_mismatch)
@@ -465,10 +479,11 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 				     struct sn_sa **sa)
 {
 	bool mismatch = false;
-	struct sn_ip peer;
+	struct sn_ip peer, local;
 
 	sn_flow_ip(f, false, &peer);
-	*sa = out_sa_for(sp, &peer, f->dport, &mismatch);
+	sn_flow_ip(f, true, &local);
+	*sa = out_sa_for(sp, &peer, f->dport, &local, &mismatch);
 	if (*sa) {
 		sp->waiting = false;
 		return SN_SP_PROTECT;
@@ -497,22 +512,31 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 void sn_sockpol_no_sa(struct sn_sockpol *sp, const struct sn_flow *f, int rc)
 {
 	struct sn_ip peer;
+	int err;
 
-	(void)rc;
+	/* A full acquire queue, or no buffer for the copy, is back-pressure
+	 * (the sender sees ENOBUFS): the negotiation goes on. */
+	if (rc == -ENOBUFS || rc == -ENOMEM)
+		return;
+	/* No handler: refused; the handler's own error otherwise. A wrong
+	 * identity (EACCES, from sn_sockpol_output) says more than either. */
+	err = rc == -ENOENT || rc >= 0 ? ECONNREFUSED : -rc;
+	if (sp->last_error == EACCES)
+		err = EACCES;
 	sn_flow_ip(f, false, &peer);
-	if (sp->last_error != EACCES)
-		sn_sockpol_set_peer_error(&peer, ECONNREFUSED);
+	sn_sockpol_set_peer_error(&peer, err);
 	sp->waiting = false;
-	fail(sp, sp->last_error == EACCES ? EACCES : ECONNREFUSED);
+	fail(sp, err);
 }
 
 int sn_sockpol_sendable(struct sn_sockpol *sp, const struct sn_flow *f, bool have_acquire)
 {
 	bool mismatch = false;
-	struct sn_ip peer;
+	struct sn_ip peer, local;
 
 	sn_flow_ip(f, false, &peer);
-	if (out_sa_for(sp, &peer, f->dport, &mismatch) ||
+	sn_flow_ip(f, true, &local);
+	if (out_sa_for(sp, &peer, f->dport, &local, &mismatch) ||
 	    (sp->conf->flags & SN_SEC_INSECURE_OK) || have_acquire)
 		return 0;
 	sp->last_error = mismatch ? EACCES : ECONNREFUSED;
@@ -522,20 +546,21 @@ int sn_sockpol_sendable(struct sn_sockpol *sp, const struct sn_flow *f, bool hav
 
 /* ---- Inbound ------------------------------------------------------------------------ */
 
-int sn_sockpol_input_sa(struct sn_sockpol *sp, const struct sn_flow *f, struct sn_sa *sa)
+enum sn_verdict sn_sockpol_input_sa(struct sn_sockpol *sp, const struct sn_flow *f,
+				    struct sn_sa *sa)
 {
 	struct sn_ip peer;
 
 	sn_flow_ip(f, true, &peer);
 	if (sn_sec_match(sp->conf, sa) < 0)
-		return SN_IC_DROP_SOCKET_SA;
+		return SN_V_DROP_SOCKET_SA;
 	if (sa->conf.mode == SN_MODE_TRANSPORT && !sn_ip_equal(&sa->conf.src, &peer))
-		return SN_IC_DROP_SOCKET_SA;
+		return SN_V_DROP_SOCKET_SA;
 	if (!name_ok(sp, sa, &peer, f->sport))
-		return SN_IC_DROP_PEER_NAME;
+		return SN_V_DROP_PEER_NAME;
 	if (!sp->sf.remote_any)
 		sp->in_sa = sn_sa_ref(sa);
-	return -1;
+	return SN_V_PASS;
 }
 
 static bool first_seen(struct sn_sockpol *sp, const struct sn_ip *ip, uint16_t port)
@@ -546,26 +571,26 @@ static bool first_seen(struct sn_sockpol *sp, const struct sn_ip *ip, uint16_t p
 	return false;
 }
 
-int sn_sockpol_input_clear(struct sn_sockpol *sp, const struct sn_flow *f)
+enum sn_verdict sn_sockpol_input_clear(struct sn_sockpol *sp, const struct sn_flow *f)
 {
 	struct sn_ip peer;
 	uint32_t slot;
 
 	if (sp->conf->flags & SN_SEC_INSECURE_OK) {
 		sp->clear_in = true;
-		return -1;
+		return SN_V_PASS;
 	}
 	if (!(sp->conf->ipsec_flags & SN_SEC_FIRST_CLEAR))
-		return SN_IC_DROP_CLEARTEXT;
+		return SN_V_DROP_CLEARTEXT;
 	/* RFC-less Windows behaviour: one packet per peer may open the
 	 * exchange in the clear; protection is required from then on. */
 	sn_flow_ip(f, true, &peer);
 	if (first_seen(sp, &peer, f->sport))
-		return SN_IC_DROP_CLEARTEXT;
+		return SN_V_DROP_CLEARTEXT;
 	slot = sp->n_first++ % SN_SEC_FIRST_PEERS;
 	sp->first[slot].ip = peer;
 	sp->first[slot].port = f->sport;
-	return -1;
+	return SN_V_PASS;
 }
 
 void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_t port,
@@ -576,7 +601,7 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 	struct pick pk;
 
 	*out = skip ? sn_ipsec_global_out_sa(&sp->sf, peer, port)
-		    : out_sa_for(sp, peer, port, &mismatch);
+		    : out_sa_for(sp, peer, port, NULL, &mismatch);
 	if (!in)
 		return;
 	*in = sp->sf.remote_any ? NULL : sn_sad_get(sn_ipsec.sad, sp->in_sa);
@@ -584,7 +609,7 @@ void sn_sockpol_resolve(struct sn_sockpol *sp, const struct sn_ip *peer, uint16_
 		*in = NULL;
 	if (*in)
 		return;
-	pick_init(&pk, sp, peer, port, true);
+	pick_init(&pk, sp, peer, port, true, NULL);
 	pk.any_alg = skip;
 	*in = pick_sa(&pk);
 }

@@ -162,20 +162,23 @@ enum sn_sp_verdict {
  * outbound entry. */
 enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow *f,
 				     struct sn_sa **sa);
-/* The held packet could not be queued (no acquire handler, queue full,
- * handler error): a connecting socket fails with ECONNREFUSED, or with
- * EACCES when the SAs there were of another identity. */
+/* The held packet could not be queued; rc is sn_spd_queue's error. No
+ * acquire handler (-ENOENT): the socket fails with ECONNREFUSED, or with
+ * EACCES when the SAs there were of another identity; the handler's error:
+ * with that errno; a full queue or no buffer (-ENOBUFS, -ENOMEM) is
+ * back-pressure, not a failure (the sender sees ENOBUFS). */
 void sn_sockpol_no_sa(struct sn_sockpol *sp, const struct sn_flow *f, int rc);
 /* Could a packet to the peer of f leave now, or wait for an acquire?
  * 0, -ECONNREFUSED (no SA, no acquire handler, clear not allowed) or
  * -EACCES (the SAs to the peer prove another identity than its name). */
 int sn_sockpol_sendable(struct sn_sockpol *sp, const struct sn_flow *f, bool have_acquire);
 
-/* Inbound, after decapsulation: -1 when sa may deliver f to the socket,
- * else the counter to drop it with. */
-int sn_sockpol_input_sa(struct sn_sockpol *sp, const struct sn_flow *f, struct sn_sa *sa);
-/* Inbound in the clear: -1 to accept, else the counter to drop it with. */
-int sn_sockpol_input_clear(struct sn_sockpol *sp, const struct sn_flow *f);
+/* Inbound, after decapsulation: SN_V_PASS when sa may deliver f to the
+ * socket, else why not (the caller counts it). */
+enum sn_verdict sn_sockpol_input_sa(struct sn_sockpol *sp, const struct sn_flow *f,
+				    struct sn_sa *sa);
+/* Inbound in the clear: SN_V_PASS to accept, else why not. */
+enum sn_verdict sn_sockpol_input_clear(struct sn_sockpol *sp, const struct sn_flow *f);
 
 /* The SAs protecting traffic with peer (remote address; port for names):
  * *out and *in get them or NULL; in NULL: the outbound one only. */

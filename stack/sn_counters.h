@@ -24,7 +24,6 @@
 	X(DROP_TX_NOMBUF,   "drop_tx_nombuf",   "no mbuf for an outgoing frame (pool exhausted)") \
 	X(DROP_TX_TOOBIG,   "drop_tx_toobig",   "outgoing frame longer than the port's MTU") \
 	X(DROP_TX_FULL,     "drop_tx_full",     "the port's TX queue stayed full")    \
-	X(DROP_TX_LINKDOWN, "drop_tx_linkdown", "frame sent while the link was down") \
 	X(TCP_TW_RECYCLED,  "tcp_tw_recycled",  "TIME_WAIT connections ended early (cap reached)")
 
 enum sn_counter_id {

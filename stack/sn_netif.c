@@ -11,6 +11,9 @@
 #include "lwip/netif.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
+#include "lwip/ip.h"
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
 #include "netif/ethernet.h"
 #include "sn_netif.h"
 #include "sn_pbuf.h"
@@ -35,6 +38,9 @@ struct sn_txq {
 
 static struct sn_netdev *dev;
 static struct sn_txq txq;
+/* sn_netif_defer_frag: nesting depth, and the MTU while lwIP sees 0. */
+static unsigned frag_deferred;
+static u16_t frag_mtu;
 
 struct netif sn_netif;
 
@@ -76,8 +82,8 @@ static err_t linkoutput(struct netif *nif, struct pbuf *p)
 	struct rte_mbuf *m;
 	bool zc;
 
-	/* The port's MTU, not nif->mtu: IPsec sets the latter to 0 while it
-	 * fragments datagrams itself (ipsec/ipsec_out.c). */
+	/* The port's MTU, not nif->mtu: that is 0 while fragmentation is
+	 * deferred to the output hook (sn_netif_defer_frag). */
 	if (p->tot_len > dev->mtu + SN_ETH_HLEN) {
 		sn_count(SN_C_DROP_TX_TOOBIG, 1);
 		return ERR_VAL;
@@ -148,7 +154,7 @@ static void rx_one(struct rte_mbuf *m)
 		return;
 	}
 	/* MTU plus Ethernet and one VLAN tag; lwIP's pbuf lengths are 16-bit. */
-	if (m->pkt_len > (uint32_t)sn_netif.mtu + SN_ETH_HLEN + 4) {
+	if (m->pkt_len > (uint32_t)sn_netif_mtu() + SN_ETH_HLEN + 4) {
 		sn_count(SN_C_DROP_RX_OVERSIZE, 1);
 		rte_pktmbuf_free(m);
 		return;
@@ -188,6 +194,63 @@ int sn_netif_rx(void)
 	return n;
 }
 
+/* ---- What other layers may change ---------------------------------------- */
+
+void sn_netif_set_output_hook(netif_output_fn out4, netif_output_ip6_fn out6)
+{
+	sn_netif.output = out4 ? out4 : etharp_output;
+	sn_netif.output_ip6 = out6 ? out6 : ethip6_output;
+}
+
+err_t sn_netif_link_output4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	return etharp_output(nif, p, dst);
+}
+
+err_t sn_netif_link_output6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
+{
+	return ethip6_output(nif, p, dst);
+}
+
+void sn_netif_defer_frag(bool on)
+{
+	if (on && frag_deferred++ == 0) {
+		frag_mtu = sn_netif.mtu;
+		sn_netif.mtu = 0;
+	} else if (!on && frag_deferred && --frag_deferred == 0) {
+		sn_netif.mtu = frag_mtu;
+	}
+}
+
+u16_t sn_netif_mtu(void)
+{
+	return frag_deferred ? frag_mtu : sn_netif.mtu;
+}
+
+/* lwIP's fragmenters size fragments by nif->mtu: the real one for the
+ * duration of the call, whatever lwIP's IP output is told meanwhile. */
+err_t sn_netif_frag_output(struct netif *nif, struct pbuf *p, const ip_addr_t *dst)
+{
+	u16_t saved = nif->mtu;
+	err_t e;
+
+	nif->mtu = sn_netif_mtu();
+	e = IP_IS_V4(dst) ? ip4_frag(p, nif, ip_2_ip4(dst)) : ip6_frag(p, nif, ip_2_ip6(dst));
+	nif->mtu = saved;
+	return e;
+}
+
+err_t sn_netif_input_verified(struct pbuf *p, struct netif *inp, u16_t verified)
+{
+	u16_t flags = inp->chksum_flags;
+	err_t e;
+
+	inp->chksum_flags = (u16_t)(flags & ~verified);
+	e = ip_input(p, inp);
+	inp->chksum_flags = flags;
+	return e;
+}
+
 /* ---- Set-up -------------------------------------------------------------- */
 
 static err_t netif_init_cb(struct netif *nif)
@@ -216,6 +279,7 @@ int sn_netif_init(struct sn_netdev *d, const ip4_addr_t *ip,
 {
 	dev = d;
 	memset(&txq, 0, sizeof(txq));
+	frag_deferred = 0;
 	if (!netif_add(&sn_netif, ip, mask, gw, NULL, netif_init_cb,
 		       ethernet_input))
 		return -EINVAL;

@@ -613,27 +613,35 @@ static bool is_drop(int i)
 }
 
 /* Since b: counter id moved by exactly one and no other drop counter moved
- * (id may be a non-drop counter: then no drop counter moved at all);
- * in_packets did not move, and nothing reached a socket. */
-static bool expect_only(struct peer *p, const struct snap *b, enum sn_ic_id id,
-			const char *what)
+ * (id may be a non-drop counter: then no drop counter moved at all). */
+static bool expect_drop(const struct snap *b, enum sn_ic_id id, const char *what)
 {
 	struct snap a;
 	uint64_t drops = 0;
-	bool ok = true;
 
 	snap(&a);
 	for (int i = 0; i < SN_IC_MAX; i++)
 		if (is_drop(i))
 			drops += a.v[i] - b->v[i];
-	if (a.v[id] - b->v[id] != 1 || drops != (is_drop(id) ? 1u : 0u)) {
-		fail("%s: want %s +1 only; got", what, sn_ic_descs[id].name);
-		for (int i = 0; i < SN_IC_MAX; i++)
-			if (a.v[i] != b->v[i])
-				fprintf(stderr, "    %s +%llu\n", sn_ic_descs[i].name,
-					(unsigned long long)(a.v[i] - b->v[i]));
-		ok = false;
-	}
+	if (a.v[id] - b->v[id] == 1 && drops == (is_drop(id) ? 1u : 0u))
+		return true;
+	fail("%s: want %s +1 only; got", what, sn_ic_descs[id].name);
+	for (int i = 0; i < SN_IC_MAX; i++)
+		if (a.v[i] != b->v[i])
+			fprintf(stderr, "    %s +%llu\n", sn_ic_descs[i].name,
+				(unsigned long long)(a.v[i] - b->v[i]));
+	return false;
+}
+
+/* expect_drop, and also: in_packets did not move, nothing reached a
+ * socket. */
+static bool expect_only(struct peer *p, const struct snap *b, enum sn_ic_id id,
+			const char *what)
+{
+	struct snap a;
+	bool ok = expect_drop(b, id, what);
+
+	snap(&a);
 	if (a.v[SN_IC_IN_PACKETS] != b->v[SN_IC_IN_PACKETS]) {
 		fail("%s: in_packets moved", what);
 		ok = false;
@@ -1279,15 +1287,243 @@ Test(ipsec_dp, tfc_dummy_packet)
 	cr_assert_eq(nfail, 0);
 }
 
+/* RFC 6040 4.2: CE outside and Not-ECT inside is dropped; it is no policy
+ * drop (it was counted drop_policy), so it has a counter of its own. */
+Test(ipsec_dp, ecn_ce_over_not_ect_has_its_own_counter)
+{
+	struct cfg c = { &algs[A_GCM128], true, AF_INET, AF_INET, false, NULL, NULL, NULL, false, NULL };
+	uint8_t ip[H_FRAME_MAX], f[H_FRAME_MAX + 128];
+	struct snap s;
+	size_t n;
+
+	cur_case = "ecn";
+	peer_setup(&P, &c, true, true);
+	n = udp_pkt(AF_INET, PEER_PORT, US_PORT, amsg, sizeof(amsg), ip);  /* Not-ECT */
+	n = protect(&P, ip, n, f);
+	f[H_ETH_HLEN + 1] |= 0x03;                                    /* outer CE */
+	ip4_csum(f + H_ETH_HLEN);
+	snap(&s);
+	inject(f, n);
+	expect_only(&P, &s, SN_IC_DROP_ECN, "CE over Not-ECT");
+	/* CE over ECT(0): delivered, marked. */
+	n = udp_pkt(AF_INET, PEER_PORT, US_PORT, amsg, sizeof(amsg), ip);
+	ip[1] = 0x02;
+	ip4_csum(ip);
+	n = protect(&P, ip, n, f);
+	f[H_ETH_HLEN + 1] |= 0x03;
+	ip4_csum(f + H_ETH_HLEN);
+	inject(f, n);
+	CHECK(delivered_once(&P), "CE over ECT(0) not delivered");
+	cr_assert_eq(nfail, 0);
+}
+
+/* What arrives on UDP 4500 and is not ESP: each kind its own counter. */
+static const struct {
+	const char *name;
+	uint8_t body[8];
+	size_t len;
+	enum sn_ic_id want;
+} natt_kinds[] = {
+	/* 1 */ { "keep-alive", { 0xff }, 1, SN_IC_NAT_KEEPALIVE },
+	/* 2 */ { "IKE (non-ESP marker)", { 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44 }, 8, SN_IC_DROP_NATT_IKE },
+	/* 3 */ { "bare non-ESP marker", { 0, 0, 0, 0 }, 4, SN_IC_DROP_NATT_IKE },
+	/* 4 */ { "one byte, not 0xff", { 0x12 }, 1, SN_IC_DROP_NATT_SHORT },
+	/* 5 */ { "three bytes", { 1, 2, 3 }, 3, SN_IC_DROP_NATT_SHORT },
+	/* 6 */ { "empty", { 0 }, 0, SN_IC_DROP_NATT_SHORT },
+};
+
+Test(ipsec_dp, natt_non_esp_has_named_counters)
+{
+	uint8_t ip[128], f[H_FRAME_MAX];
+	struct snap s;
+
+	peer_setup(&P, &gcm4, true, true);
+	for (size_t i = 0; i < sizeof(natt_kinds) / sizeof(natt_kinds[0]); i++) {
+		for (int v6 = 0; v6 < 2; v6++) {
+			int af = v6 ? AF_INET6 : AF_INET;
+			size_t n = udp_pkt(af, ENCAP_PORT, ENCAP_PORT, natt_kinds[i].body,
+					   natt_kinds[i].len, ip);
+
+			cur_case = natt_kinds[i].name;
+			h_eth(f, h_mac_us, h_mac_peer, v6 ? H_ETH_IP6 : H_ETH_IP4);
+			memcpy(f + H_ETH_HLEN, ip, n);
+			snap(&s);
+			inject(f, H_ETH_HLEN + n);
+			expect_only(&P, &s, natt_kinds[i].want, v6 ? "v6" : "v4");
+		}
+	}
+	cr_assert_eq(nfail, 0);
+}
+
+/* ESP in ESP in ESP: two decapsulations are allowed (SN_IPSEC_MAX_DEPTH),
+ * the third is drop_nesting, not a bad header. */
+Test(ipsec_dp, nesting_too_deep_has_its_own_counter)
+{
+	struct cfg c = { &algs[A_GCM128], true, AF_INET, AF_INET, false, "0", NULL, NULL, false, NULL };
+	uint8_t l0[H_FRAME_MAX], l1[H_FRAME_MAX], l2[H_FRAME_MAX], esp[H_FRAME_MAX];
+	uint8_t f[H_FRAME_MAX + 128], s4[16], d4[16];
+	struct snap s, a;
+	size_t n;
+
+	cur_case = "nesting";
+	peer_setup(&P, &c, true, true);     /* inbound policy: any protocol */
+	addr_of(AF_INET, false, s4);
+	addr_of(AF_INET, true, d4);
+	n = udp_pkt(AF_INET, PEER_PORT, US_PORT, amsg, sizeof(amsg), l0);
+	n = ip_pkt(AF_INET, PROTO_ESP, s4, d4, esp, seal_esp(&P, l0, n, NH_IPV4, 1, esp), l1);
+	n = ip_pkt(AF_INET, PROTO_ESP, s4, d4, esp, seal_esp(&P, l1, n, NH_IPV4, 2, esp), l2);
+	n = esp_frame(&P, esp, seal_esp(&P, l2, n, NH_IPV4, 3, esp), f);
+	snap(&s);
+	inject(f, n);
+	expect_drop(&s, SN_IC_DROP_NESTING, "third level");
+	snap(&a);
+	CHECK(a.v[SN_IC_IN_PACKETS] - s.v[SN_IC_IN_PACKETS] == 2, "in_packets +%llu, want 2",
+	      (unsigned long long)(a.v[SN_IC_IN_PACKETS] - s.v[SN_IC_IN_PACKETS]));
+	CHECK(nothing_delivered(&P), "the innermost datagram was delivered");
+	cr_assert_eq(nfail, 0);
+}
+
+/* ---- IPv6 neighbour discovery under a policy for every protocol ---------------------------- */
+
+/* The one predicate both directions use: ND and MLD only. */
+Test(ipsec_dp, nd_and_mld_are_the_only_icmpv6_that_bypass)
+{
+	static const struct { uint8_t type; bool nd; } types[] = {
+		{ 1, false }, { 2, false }, { 3, false }, { 4, false },     /* errors */
+		{ 128, false }, { 129, false },                             /* echo */
+		{ 130, true }, { 131, true }, { 132, true },                /* MLD */
+		{ 133, true }, { 134, true }, { 135, true }, { 136, true }, { 137, true },
+		{ 138, false }, { 143, true }, { 144, false }, { 255, false },
+	};
+	uint8_t s6[16], d6[16], body[24] = { 0 }, ip[128];
+
+	addr_of(AF_INET6, false, s6);
+	addr_of(AF_INET6, true, d6);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t n;
+		struct pbuf *p;
+		struct sn_pkt_info pi;
+
+		body[0] = types[i].type;
+		n = ip_pkt(AF_INET6, H_PROTO_ICMP6, s6, d6, body, sizeof(body), ip);
+		p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+		cr_assert_not_null(p);
+		memcpy(p->payload, ip, n);
+		cr_assert_eq(sn_pkt_parse(p, &pi), 0);
+		cr_expect_eq(sn_pkt_is_nd(&pi), types[i].nd, "ICMPv6 type %u", types[i].type);
+		pbuf_free(p);
+	}
+	/* A UDP datagram whose first payload byte is 136 is no ND. */
+	{
+		uint8_t na = 136;
+		size_t n = udp_pkt(AF_INET6, PEER_PORT, US_PORT, &na, 1, ip);
+		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+		struct sn_pkt_info pi;
+
+		cr_assert_not_null(p);
+		memcpy(p->payload, ip, n);
+		cr_assert_eq(sn_pkt_parse(p, &pi), 0);
+		cr_expect(!sn_pkt_is_nd(&pi));
+		pbuf_free(p);
+	}
+}
+
+/* Neighbour advertisement from peer (its link-layer address option), the
+ * answer to the stack's solicitation for it. */
+static size_t nd6_na(uint8_t *f, const uint8_t peer[16], const uint8_t us[16])
+{
+	uint8_t na[32] = { 136, 0, 0, 0, 0x60 };      /* solicited, override */
+
+	memcpy(na + 8, peer, 16);
+	na[24] = 2;                                    /* target link-layer address */
+	na[25] = 1;
+	memcpy(na + 26, h_mac_peer, 6);
+	return h_ipv6(f, H_PROTO_ICMP6, peer, us, na, sizeof(na));
+}
+
+/*
+ * A policy pair between two IPv6 hosts for every protocol, and a peer the
+ * stack has not resolved yet: the stack's solicitation leaves in the clear,
+ * the peer's advertisement (cleartext, as ND is) comes in, and the datagram
+ * that waited for it leaves ESP-protected. The advertisement was dropped as
+ * cleartext (outbound let every ICMPv6 message through, inbound none).
+ */
+Test(ipsec_dp, nd_resolves_a_peer_under_a_policy_for_every_protocol)
+{
+	const char *sa_out = "state add src fd00::1 dst fd00::3 proto esp spi 0x3001 mode transport "
+		"reqid 31 aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128";
+	const char *sa_in = "state add src fd00::3 dst fd00::1 proto esp spi 0x3002 mode transport "
+		"reqid 32 aead 'rfc4106(gcm(aes))' 0x1102030405060708090a0b0c0d0e0f1011121314 128";
+	uint8_t f[H_FRAME_MAX], peer3[16], us[16];
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(PEER_PORT) };
+	struct sn_crypto *open = crypto_for(sa_out);
+	struct sn_esp_payload pl;
+	struct snap s, a;
+	uint32_t spi, seq;
+	size_t n;
+
+	cur_case = "nd";
+	peer_free(&P);
+	sn_ipsec_stop();
+	cr_assert_eq(sn_ipsec_start(), 0);
+	apply(sa_out);
+	apply(sa_in);
+	apply("policy add src fd00::1/128 dst fd00::3/128 dir out tmpl src fd00::1 dst fd00::3 "
+	      "proto esp mode transport reqid 31");
+	apply("policy add src fd00::3/128 dst fd00::1/128 dir in tmpl src fd00::3 dst fd00::1 "
+	      "proto esp mode transport reqid 32");
+	h_ip6("fd00::3", peer3);
+	h_ip6(H_IP6_US, us);
+	memcpy(&to.sin6_addr, peer3, 16);
+	h_tx_clear();
+	snap(&s);
+	cr_assert_eq(sn_sendto(P.fd6, rep, sizeof(rep), 0, (struct sockaddr *)&to, sizeof(to)),
+		     (ssize_t)sizeof(rep));
+	h_poll(4);
+	CHECK(h_tx_find(H_ETH_IP6, 135, f, sizeof(f)), "no neighbour solicitation in the clear");
+	CHECK(!tx_take(AF_INET6, PROTO_ESP, f), "ESP left before the peer was resolved");
+	inject(f, nd6_na(f, peer3, us));
+	snap(&a);
+	for (int i = 0; i < SN_IC_MAX; i++)
+		if (is_drop(i) && a.v[i] != s.v[i])
+			fail("%s +%llu", sn_ic_descs[i].name, (unsigned long long)(a.v[i] - s.v[i]));
+	n = tx_take(AF_INET6, PROTO_ESP, f);
+	CHECK(n, "the datagram that waited for the advertisement did not leave as ESP");
+	if (n) {
+		uint8_t *esp = f + H_ETH_HLEN + H_IP6_HLEN;
+		size_t len = n - H_ETH_HLEN - H_IP6_HLEN;
+
+		CHECK(!sn_esp_peek(esp, len, &spi, &seq) && spi == 0x3001, "SPI 0x%x", spi);
+		int rc = sn_esp_open(open, seq, false, esp, len, &pl);
+
+		CHECK(rc == 0 && pl.next_header == H_PROTO_UDP,
+		      "does not open as the peer (%d, next header %u, %zu bytes)", rc,
+		      pl.next_header, len);
+	}
+	CHECK(!tx_take(AF_INET6, H_PROTO_UDP, f), "the datagram left in the clear");
+	sn_crypto_free(open);
+	cr_assert_eq(nfail, 0);
+}
+
 /* ---- 3. Outbound ------------------------------------------------------------------------- */
+
+/* sendto the peer: it succeeds (err 0) or fails with errno err. */
+static void send_expect(int fd, int fam, uint16_t port, const void *d, size_t len, int err)
+{
+	struct sockaddr_storage to;
+	ssize_t n = sn_sendto(fd, d, len, 0, (struct sockaddr *)&to, h_peer_addr(fam, port, &to));
+
+	if (err)
+		CHECK(n == -1 && errno == err, "sendto: %zd (%s), want %s", n,
+		      n < 0 ? strerror(errno) : "sent", strerror(err));
+	else
+		CHECK(n == (ssize_t)len, "sendto: %zd (%s)", n, n < 0 ? strerror(errno) : "short");
+	h_poll(4);
+}
 
 static void send_to_peer(int fd, int fam, uint16_t port, const void *d, size_t len)
 {
-	struct sockaddr_storage to;
-
-	cr_assert_eq(sn_sendto(fd, d, len, 0, (struct sockaddr *)&to,
-			       h_peer_addr(fam, port, &to)), (ssize_t)len);
-	h_poll(4);
+	send_expect(fd, fam, port, d, len, 0);
 }
 
 Test(ipsec_dp, outbound_no_sa_then_sa_added)
@@ -1300,7 +1536,8 @@ Test(ipsec_dp, outbound_no_sa_then_sa_added)
 	peer_setup(&P, &gcm4, true, false);
 	h_tx_clear();
 	snap(&s);
-	send_to_peer(P.fd4, AF_INET, PEER_PORT, rep, sizeof(rep));
+	/* No SA and no key manager: no route, as lwIP says (EHOSTUNREACH). */
+	send_expect(P.fd4, AF_INET, PEER_PORT, rep, sizeof(rep), EHOSTUNREACH);
 	snap(&a);
 	CHECK(a.v[SN_IC_DROP_NO_SA] - s.v[SN_IC_DROP_NO_SA] == 1, "drop_no_sa +%llu",
 	      (unsigned long long)(a.v[SN_IC_DROP_NO_SA] - s.v[SN_IC_DROP_NO_SA]));
@@ -1328,7 +1565,7 @@ Test(ipsec_dp, outbound_block_policy)
 	      "action block");
 	h_tx_clear();
 	snap(&s);
-	send_to_peer(P.fd4, AF_INET, 7000, rep, sizeof(rep));
+	send_expect(P.fd4, AF_INET, 7000, rep, sizeof(rep), EHOSTUNREACH);
 	snap(&a);
 	CHECK(a.v[SN_IC_DROP_POLICY] - s.v[SN_IC_DROP_POLICY] == 1, "drop_policy");
 	CHECK(!tx_take(AF_INET, H_PROTO_UDP, f) && !tx_take(AF_INET, PROTO_ESP, f),
@@ -1336,6 +1573,64 @@ Test(ipsec_dp, outbound_block_policy)
 	/* Another port: no policy, bypass in the clear. */
 	send_to_peer(P.fd4, AF_INET, 7001, rep, sizeof(rep));
 	CHECK(tx_take(AF_INET, H_PROTO_UDP, f), "port 7001 did not go out in the clear");
+	cr_assert_eq(nfail, 0);
+}
+
+/*
+ * Every outbound drop moves exactly one counter by exactly one, and the
+ * sender learns of it (lwIP's convention: EHOSTUNREACH where no SA or
+ * policy lets the packet go). Sequence overflow was counted twice (by the
+ * SAD and by the datapath) and the sender was told nothing.
+ */
+static const struct {
+	const char *name;
+	const char *sa_out_extra;       /* on the outbound SA */
+	bool block, no_sa;
+	int before;                     /* datagrams that still go out */
+	enum sn_ic_id want;
+} out_drops[] = {
+	/* 1 */ { "block policy", NULL, true, false, 0, SN_IC_DROP_POLICY },
+	/* 2 */ { "no SA, no key manager", NULL, false, true, 0, SN_IC_DROP_NO_SA },
+	/* 3 */ { "sequence number would cycle", "replay-oseq 0xffffffff", false, false, 0,
+		  SN_IC_DROP_SEQ_OVERFLOW },
+	/* 4 */ { "sequence number 2^32-2 then cycle", "replay-oseq 0xfffffffe", false, false, 1,
+		  SN_IC_DROP_SEQ_OVERFLOW },
+	/* 5 */ { "hard packet limit", "limit packet-hard 2", false, false, 2,
+		  SN_IC_DROP_EXPIRED },
+};
+
+Test(ipsec_dp, outbound_drops_count_once_and_tell_the_sender)
+{
+	uint8_t f[H_FRAME_MAX];
+	struct snap s;
+
+	for (size_t i = 0; i < sizeof(out_drops) / sizeof(out_drops[0]); i++) {
+		struct cfg c = gcm4;
+
+		cur_case = out_drops[i].name;
+		c.sa_out_extra = out_drops[i].sa_out_extra;
+		peer_setup(&P, &c, !out_drops[i].block, !out_drops[i].no_sa);
+		if (out_drops[i].block)
+			apply("policy add src 10.0.0.1/32 dst 10.0.0.2/32 dir out action block");
+		for (int k = 0; k < out_drops[i].before; k++) {
+			h_tx_clear();
+			send_to_peer(P.fd4, AF_INET, PEER_PORT, rep, sizeof(rep));
+			CHECK(tx_take(AF_INET, PROTO_ESP, f), "datagram %d did not go out", k + 1);
+		}
+		h_tx_clear();
+		snap(&s);
+		send_expect(P.fd4, AF_INET, PEER_PORT, rep, sizeof(rep), EHOSTUNREACH);
+		expect_only(&P, &s, out_drops[i].want, out_drops[i].name);
+		CHECK(!tx_take(AF_INET, PROTO_ESP, f) && !tx_take(AF_INET, H_PROTO_UDP, f),
+		      "the dropped datagram went out");
+		/* A second one: +1 again, not +2 (an expired SA may be swept
+		 * by the 1 s timer meanwhile: then it is drop_no_sa). */
+		if (out_drops[i].want == SN_IC_DROP_EXPIRED)
+			continue;
+		snap(&s);
+		send_expect(P.fd4, AF_INET, PEER_PORT, rep, sizeof(rep), EHOSTUNREACH);
+		expect_only(&P, &s, out_drops[i].want, out_drops[i].name);
+	}
 	cr_assert_eq(nfail, 0);
 }
 

@@ -497,3 +497,185 @@ Test(input, udp_datagram_delivered)
 	cr_assert_eq(((struct sockaddr_in *)&from)->sin_addr.s_addr, peer4());
 	cr_assert_eq(ntohs(((struct sockaddr_in *)&from)->sin_port), 5000);
 }
+
+/* ---- What other layers may change about the netif (stack/sn_netif.h) ----------------- */
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "lwip/ip.h"
+#include "sn_netif.h"
+#include "sn_counters.h"
+
+/* Fragmentation deferred: lwIP sees MTU 0, the MTU to fragment to stays
+ * the link's; calls nest; the last end gives lwIP its MTU back. */
+Test(input, defer_frag_nests_and_restores_the_mtu)
+{
+	u16_t mtu = sn_netif.mtu;
+
+	cr_assert_gt(mtu, 0);
+	cr_expect_eq(sn_netif_mtu(), mtu);
+	sn_netif_defer_frag(true);
+	cr_expect_eq(sn_netif.mtu, 0, "lwIP's IP output would fragment");
+	cr_expect_eq(sn_netif_mtu(), mtu);
+	sn_netif_defer_frag(true);
+	sn_netif_defer_frag(false);
+	cr_expect_eq(sn_netif.mtu, 0, "the inner end gave the MTU back");
+	sn_netif_defer_frag(false);
+	cr_expect_eq(sn_netif.mtu, mtu);
+	sn_netif_defer_frag(false);     /* unbalanced: no harm */
+	cr_expect_eq(sn_netif.mtu, mtu);
+	cr_expect_eq(sn_netif_mtu(), mtu);
+}
+
+/* The output hook sees every IP packet; without it they go to the link. */
+static int hook4_calls, hook6_calls;
+
+static err_t hook4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	hook4_calls++;
+	return sn_netif_link_output4(nif, p, dst);
+}
+
+static err_t hook6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
+{
+	hook6_calls++;
+	return sn_netif_link_output6(nif, p, dst);
+}
+
+static void ping_both(void)
+{
+	uint8_t f[H_FRAME_MAX], b[128], s6[16], d6[16];
+
+	h_ip6(H_IP6_PEER, s6);
+	h_ip6(H_IP6_US, d6);
+	h_inject(f, echo4(f));
+	h_inject(f, h_ipv6(f, H_PROTO_ICMP6, s6, d6, b, h_echo(b, 128, 1, 1, payload, 16)));
+	h_poll(3);
+}
+
+Test(input, output_hook_sees_every_packet_and_goes)
+{
+	uint8_t f[H_FRAME_MAX];
+
+	h_learn_peer4();
+	h_learn_peer6();
+	sn_netif_set_output_hook(hook4, hook6);
+	h_tx_clear();
+	ping_both();
+	cr_expect_eq(hook4_calls, 1);
+	cr_expect_eq(hook6_calls, 1);
+	cr_expect(h_tx_find(H_ETH_IP4, H_PROTO_ICMP, f, sizeof(f)), "no echo reply through the hook");
+	cr_expect(h_tx_find(H_ETH_IP6, 129, f, sizeof(f)), "no ICMPv6 echo reply through the hook");
+	sn_netif_set_output_hook(NULL, NULL);
+	ping_both();
+	cr_expect_eq(hook4_calls, 1, "the hook is still called after it was removed");
+	cr_expect_eq(hook6_calls, 1);
+	cr_expect(h_tx_find(H_ETH_IP4, H_PROTO_ICMP, f, sizeof(f)), "no echo reply without the hook");
+}
+
+/* Marked verified, a datagram's UDP checksum is not checked, for that one
+ * packet: the same bad datagram fed normally is dropped. */
+Test(input, input_verified_is_for_one_packet)
+{
+	uint8_t f[H_FRAME_MAX], b[64], got[64];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5050) };
+	int u = sn_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	u16_t flags = sn_netif.chksum_flags;
+	size_t n;
+
+	cr_assert_geq(u, 0);
+	a.sin_addr.s_addr = us4();
+	cr_assert_eq(sn_bind(u, (struct sockaddr *)&a, sizeof(a)), 0);
+	n = h_ipv4(f, H_PROTO_UDP, peer4(), us4(), b, h_udp_dgram(b, 6000, 5050, "datagram", 8));
+	f[H_ETH_HLEN + 20 + 6] ^= 0x5a;         /* break the UDP checksum */
+	for (int verified = 1; verified >= 0; verified--) {
+		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(n - H_ETH_HLEN), PBUF_RAM);
+
+		cr_assert_not_null(p);
+		memcpy(p->payload, f + H_ETH_HLEN, n - H_ETH_HLEN);
+		if (verified)
+			sn_netif_input_verified(p, &sn_netif, NETIF_CHECKSUM_CHECK_UDP);
+		else
+			ip_input(p, &sn_netif);
+		cr_expect_eq(sn_netif.chksum_flags, flags, "checksum flags not restored");
+		cr_expect_eq(sn_recv(u, got, sizeof(got), MSG_DONTWAIT), verified ? 8 : -1, "%s",
+			     verified ? "the verified datagram was not delivered"
+				      : "a bad checksum was accepted after the verified packet");
+	}
+	sn_close(u);
+}
+
+/* ---- Source checks: one writer, every counter counted -------------------------------- */
+
+/* The tree this binary was built from: up from build/tests/ (or
+ * build-asan/tests/) to the folder holding stack/sn_netif.c. */
+static void source_root(char *root, size_t len)
+{
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	cr_assert_gt(n, 0);
+	exe[n] = '\0';
+	for (char *slash; (slash = strrchr(exe, '/')) != NULL;) {
+		*slash = '\0';
+		snprintf(probe, sizeof(probe), "%s/stack/sn_netif.c", exe);
+		if (access(probe, R_OK) == 0) {
+			snprintf(root, len, "%s", exe);
+			return;
+		}
+	}
+	cr_assert_fail("no source tree above %s", exe);
+}
+
+/* The lines the shell command prints (at most cap bytes of them). */
+static size_t run(const char *cmd, char *out, size_t cap)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	cr_assert_not_null(f, "%s", cmd);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	pclose(f);
+	return n;
+}
+
+/* DESIGN.md: stack/ owns the netif (its MTU, checksum flags and output
+ * path); ipsec/ and api/ wrote them (the MTU set to 0 around large UDP
+ * sends, the flags around re-injected packets, the output through an
+ * extern). Nothing outside stack/ writes them now. */
+Test(input, only_stack_writes_the_netif)
+{
+	char root[PATH_MAX], cmd[PATH_MAX * 2], out[4096];
+
+	source_root(root, sizeof(root));
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && grep -rnE --include='*.c' --include='*.h' "
+		 "'(sn_netif\\.|netif->|nif->|inp->)(mtu|mtu6|chksum_flags|output|output_ip6|"
+		 "linkoutput|input)[[:space:]]*=[^=]|NETIF_SET_CHECKSUM_CTRL|extern struct netif' "
+		 "ipsec api apps dpdk 2>&1", root);
+	cr_expect_eq(run(cmd, out, sizeof(out)), 0, "netif fields written outside stack/:\n%s", out);
+}
+
+/* Every counter the stack and IPsec declare is counted somewhere (one,
+ * drop_tx_linkdown, was declared and never counted). */
+Test(input, every_declared_counter_is_counted)
+{
+	char root[PATH_MAX], cmd[PATH_MAX * 3], out[4096];
+
+	source_root(root, sizeof(root));
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && "
+		 "for id in $(sed -nE 's/^[[:space:]]*X\\(([A-Z0-9_]+),.*/\\1/p' stack/sn_counters.h); do "
+		 "grep -rqw \"SN_C_$id\" stack dpdk api ipsec --exclude=sn_counters.h || echo \"stack $id\"; "
+		 "done; "
+		 "for id in $(sed -nE 's/^[[:space:]]*X\\(([A-Z0-9_]+),.*/\\1/p' ipsec/ipsec_counters.h); do "
+		 "grep -rqwE \"SN_IC_$id|SN_V_$id\" ipsec api --exclude=ipsec_counters.h || echo \"ipsec $id\"; "
+		 "done", root);
+	cr_expect_eq(run(cmd, out, sizeof(out)), 0, "declared and never counted:\n%s", out);
+	cr_expect_gt(SN_C_MAX, 5, "the list did not parse");
+}
