@@ -305,6 +305,25 @@ static int slot_init(struct sn_sad *sad, struct sn_sa *sa, const struct sn_sa_co
 	return rc;
 }
 
+/* A free slot set up from conf, not yet linked into the hashes. */
+static int take_slot(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
+		     struct sn_sa **out)
+{
+	struct sn_sa *sa;
+	int rc;
+
+	if (sad->nfree == 0)
+		return -ENOSPC;
+	sa = &sad->sa[sad->free_stack[--sad->nfree]];
+	rc = slot_init(sad, sa, conf, now);
+	if (rc) {
+		slot_put(sad, sa);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	*out = sa;
+	return 0;
+}
+
 int sn_sad_add(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
 	       struct sn_sa **out)
 {
@@ -315,14 +334,9 @@ int sn_sad_add(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t now,
 		return -EINVAL;
 	if (sn_sad_lookup(sad, conf->spi, &conf->dst, conf->proto))
 		return -EEXIST;
-	if (sad->nfree == 0)
-		return -ENOSPC;
-	sa = &sad->sa[sad->free_stack[--sad->nfree]];
-	rc = slot_init(sad, sa, conf, now);
-	if (rc) {
-		slot_put(sad, sa);
-		return rc < 0 ? rc : -EINVAL;
-	}
+	rc = take_slot(sad, conf, now, &sa);
+	if (rc)
+		return rc;
 	link_sa(sad, sa);
 	if (out)
 		*out = sa;
@@ -359,14 +373,9 @@ int sn_sad_update(struct sn_sad *sad, const struct sn_sa_conf *conf, uint64_t no
 	old = sn_sad_lookup(sad, conf->spi, &conf->dst, conf->proto);
 	if (!old)
 		return -ENOENT;
-	if (sad->nfree == 0)
-		return -ENOSPC;
-	sa = &sad->sa[sad->free_stack[--sad->nfree]];
-	rc = slot_init(sad, sa, conf, now);
-	if (rc) {
-		slot_put(sad, sa);
-		return rc < 0 ? rc : -EINVAL;
-	}
+	rc = take_slot(sad, conf, now, &sa);
+	if (rc)
+		return rc;
 	carry_over(sa, old);
 	sn_sad_remove(sad, old);
 	link_sa(sad, sa);
