@@ -8,6 +8,7 @@
  * handler may read stack state without locks. A slow or silent client is
  * cut off after SN_CTL_TIMEOUT_MS so the datapath never waits long.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -127,6 +128,38 @@ static int cmd_capture(FILE *out, int argc, char **argv, void *ctx)
 	return -1;
 }
 
+/* The socket files of programs that were killed (PROG.PID.sock whose PID
+ * no longer exists): nobody else removes them. */
+static void sweep_dead_sockets(void)
+{
+	char p[sizeof(path)];
+	struct dirent *e;
+	DIR *d = opendir(run_dir());
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		char *dot, *end;
+		long pid;
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".sock"))
+			continue;
+		e->d_name[n - 5] = '\0';
+		dot = strrchr(e->d_name, '.');
+		if (!dot)
+			continue;
+		errno = 0;
+		pid = strtol(dot + 1, &end, 10);
+		if (errno || *end || pid <= 0 || pid > 0x7fffffff || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s.sock", run_dir(), e->d_name) < sizeof(p))
+			unlink(p);
+	}
+	closedir(d);
+}
+
 int sn_ctl_open(const char *prog)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -139,6 +172,7 @@ int sn_ctl_open(const char *prog)
 			"capture start FILE [MAX_MB] | stop | status: pcapng of the port and IPsec's inner packets");
 	if (mkdir(run_dir(), 0700) < 0 && errno != EEXIST)
 		return -errno;
+	sweep_dead_sockets();
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.%d.sock", run_dir(), base,
 			     (int)getpid()) >= sizeof(path))
 		return -ENAMETOOLONG;

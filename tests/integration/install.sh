@@ -171,7 +171,7 @@ check "a TAP start prints nothing but the program's own line" tap_quiet
 # ---- what a killed program leaves -------------------------------------------------
 
 killed_then_reclaimed() {
-	local pid free rec n rc=0
+	local pid free rec n sock rc=0
 	free=$(_hp HugePages_Free)
 	# A reservation must happen: ask for more pages than are free.
 	SN_HUGE_PAGES=$((free + 16)) "$WORK/hello-static" "${ARGS[@]}" wait >"$WORK/kill.out" 2>&1 &
@@ -182,6 +182,8 @@ killed_then_reclaimed() {
 	n=$(cat "$rec" 2>/dev/null)
 	echo "pid $pid recorded ${n:-no} huge pages in $rec"
 	[ -d "$DPDK_RUN/sn$pid" ] || { echo "no $DPDK_RUN/sn$pid while it runs"; return 1; }
+	sock=${SN_RUNDIR:-/run/sealnet}/hello.$pid.sock
+	[ -S "$sock" ] || { echo "no control socket $sock while it runs"; return 1; }
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	_sn_forget "$pid"
@@ -193,8 +195,9 @@ killed_then_reclaimed() {
 	grep -q "gave back $n huge pages that process $pid reserved" "$WORK/next.out" || return 1
 	[ ! -e "$rec" ] || { echo "$rec still there"; return 1; }
 	[ ! -e "$DPDK_RUN/sn$pid" ] || { echo "$DPDK_RUN/sn$pid still there"; return 1; }
+	[ ! -e "$sock" ] || { echo "$sock still there"; return 1; }
 }
-check "SIGKILL: the next start gives the huge pages back and removes the directory" \
+check "SIGKILL: the next start gives the huge pages back, removes the directory and the control socket" \
 	killed_then_reclaimed
 
 finish
