@@ -4,9 +4,10 @@
 #   make unit-asan   the same, library and tests built with ASan and UBSan
 #   make asan        the programs built with ASan and UBSan into build-asan/bin
 #   make fuzz        libFuzzer targets (clang) into build-fuzz/:
-#                    fuzz_frame  one Ethernet frame received by the stack
-#                                (ARP, IPv4/IPv6, ICMP, ND, TCP, UDP,
-#                                fragments) with listeners and UDP sockets;
+#                    fuzz_frame  Ethernet frames received by the stack (ARP,
+#                                IPv4/IPv6, ICMP, ND, TCP, UDP, fragments)
+#                                with listeners and UDP sockets: one frame,
+#                                or a sequence (tests/fuzz/fuzz_frame.c);
 #                    fuzz_esp    inbound ESP, AH and ESP-in-UDP with SAs and
 #                                policies installed: raw headers and packets
 #                                the target seals itself (tests/fuzz/fuzz_esp.c
@@ -20,10 +21,14 @@
 #                    make test); any crash, leak or kept mbuf fails
 #   make fuzz-long   the nightly run: each target for FUZZ_SECONDS (default
 #                    FUZZ_LONG_SECONDS, 3600) or FUZZ_LONG_RUNS executions
-#                    (10 million), whichever ends first
+#                    (10 million), whichever ends first.
 #                    Both keep their corpus in build-fuzz/corpus/NAME (kept
-#                    between runs, seeded from the generated seeds) and put
-#                    crashes in build-fuzz/artifacts/NAME-*.
+#                    between runs, seeded from the generated seeds), put
+#                    crashes in build-fuzz/artifacts/NAME-*, and end with
+#                    tests/fuzz/same_state.sh: every input of the seeds and
+#                    corpus does the same in whatever order they run.
+#                    FUZZ_TRACE=1 build-fuzz/fuzz_esp FILE prints what each
+#                    packet of an input did.
 #
 # Unit test binaries: one per tests/unit/test_*.c, each linked with the
 # shared harness (tests/unit/harness.c: the stack over a fake port, and
@@ -181,9 +186,22 @@ define fuzz_one
 
 endef
 
+# Every input does the same whatever ran before it (tests/fuzz/same_state.sh),
+# over the seeds and the corpus; and without the resets between inputs
+# (FUZZ_KEEP_STATE) the check must fail on fuzz_frame's seeds (the first
+# fragment of one seed completes another's datagram).
+define fuzz_same_state
+	$(SAN_ENV) tests/fuzz/same_state.sh $(F)/fuzz_frame $(F)/seeds $(F)/corpus/fuzz_frame
+	$(SAN_ENV) tests/fuzz/same_state.sh $(F)/fuzz_esp $(F)/esp_seeds $(F)/corpus/fuzz_esp
+	@if $(SAN_ENV) FUZZ_KEEP_STATE=1 tests/fuzz/same_state.sh $(F)/fuzz_frame \
+		$(F)/seeds >/dev/null; then \
+		echo "same_state.sh did not see state left between inputs"; exit 1; fi
+endef
+
 fuzz-run: fuzz
 	$(call fuzz_one,fuzz_frame,seeds,$(FUZZ_SECONDS),-1)
 	$(call fuzz_one,fuzz_esp,esp_seeds,$(FUZZ_SECONDS),-1)
+	$(fuzz_same_state)
 
 # Nightly: ten million executions of each fit (fuzz_esp runs well above
 # 5,000 inputs per second on one core, fuzz_frame above 10,000).
@@ -193,5 +211,6 @@ fuzz-long: FUZZ_SECONDS = $(FUZZ_LONG_SECONDS)
 fuzz-long: fuzz
 	$(call fuzz_one,fuzz_frame,seeds,$(FUZZ_SECONDS),$(FUZZ_LONG_RUNS))
 	$(call fuzz_one,fuzz_esp,esp_seeds,$(FUZZ_SECONDS),$(FUZZ_LONG_RUNS))
+	$(fuzz_same_state)
 
 -include $(shell find $(A)/obj $(F)/obj -name '*.d' 2>/dev/null)

@@ -212,7 +212,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	h_ip6(H_IP6_US, us6);
 	h_ip6(H_IP6_PEER, peer6);
 	sas_init();
-	fz_init();
+	fz_init(sas_reset);
 	return 0;
 }
 
@@ -431,6 +431,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		built = one_packet(data[0] % NMODES, data + 1, size - 1);
 	}
 	fz_end("fuzz_esp");
-	sas_reset();
 	return built ? 0 : -1;
 }

@@ -50,7 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	h_learn_peer4();
 	h_learn_peer6();
-	fz_init();
+	fz_init(NULL);
 	return 0;
 }
 
