@@ -238,13 +238,13 @@ static void print_moved(const uint64_t *b)
 				(unsigned long long)(a[i] - b[i]));
 }
 
-/* What the inbound SAs accepted: the SAs' own counters (the sum over
- * every SA slot that --stats makes took more time than the input). */
+/* What the SAs accepted: their own counters (the sum over every SA slot
+ * that --stats makes took more time than the input). */
 static uint64_t in_packets(void)
 {
 	uint64_t n = 0;
 
-	for (int i = 0; i < NSEAL; i++)
+	for (int i = 0; i < NSAS; i++)
 		n += sas[i]->ctr[SN_IC_IN_PACKETS];
 	return n;
 }

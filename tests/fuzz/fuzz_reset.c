@@ -8,6 +8,7 @@
 #include "lwip/ip4_frag.h"
 #include "lwip/ip6_frag.h"
 #include "lwip/memp.h"
+#include "lwip/mld6.h"
 #include "lwip/nd6.h"
 #include "lwip/priv/nd6_priv.h"
 #include "lwip/priv/tcp_priv.h"
@@ -29,6 +30,15 @@ static struct {
 	struct nd6_router_list_entry rl[LWIP_ND6_NUM_ROUTERS];
 	u32_t reachable, retrans;
 } nd6_start;
+
+/* What an MLD query moves (a report's timer: timers stand still) and the
+ * addresses' states, as fz_init() found them. */
+#define FZ_MAX_GROUPS 16
+static struct {
+	struct mld_group *g[FZ_MAX_GROUPS], copy[FZ_MAX_GROUPS];
+	int n;
+	u8_t addr_state[LWIP_IPV6_NUM_ADDRESSES];
+} if_start;
 
 static void die(const char *who, const char *what)
 {
@@ -80,6 +90,37 @@ static void nd6_reset(void)
 	retrans_timer = nd6_start.retrans;
 }
 
+static void if_init(void)
+{
+	for (struct mld_group *g = netif_mld6_data(&sn_netif); g; g = g->next) {
+		if (if_start.n == FZ_MAX_GROUPS)
+			die("fuzz", "more MLD groups than FZ_MAX_GROUPS");
+		if_start.g[if_start.n] = g;
+		if_start.copy[if_start.n++] = *g;
+	}
+	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
+		if_start.addr_state[i] = netif_ip6_addr_state(&sn_netif, i);
+}
+
+static void if_reset(void)
+{
+	int n = 0;
+
+	for (struct mld_group *g = netif_mld6_data(&sn_netif); g; g = g->next, n++)
+		if (n == if_start.n || g != if_start.g[n])
+			die("fuzz", "the MLD groups changed during an input");
+	if (n != if_start.n)
+		die("fuzz", "the MLD groups changed during an input");
+	for (int i = 0; i < n; i++) {
+		if_start.g[i]->last_reporter_flag = if_start.copy[i].last_reporter_flag;
+		if_start.g[i]->group_state = if_start.copy[i].group_state;
+		if_start.g[i]->timer = if_start.copy[i].timer;
+	}
+	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
+		if (netif_ip6_addr_state(&sn_netif, i) != if_start.addr_state[i])
+			netif_ip6_addr_set_state(&sn_netif, i, if_start.addr_state[i]);
+}
+
 void fz_init(void (*reset)(void))
 {
 	target_reset = reset;
@@ -94,6 +135,7 @@ void fz_init(void (*reset)(void))
 	memcpy(nd6_start.rl, default_router_list, sizeof(nd6_start.rl));
 	nd6_start.reachable = reachable_time;
 	nd6_start.retrans = retrans_timer;
+	if_init();
 	h_poll(2);
 	h_tx_clear();
 	baseline = h_in_use();
@@ -208,6 +250,7 @@ void fz_end(const char *who)
 		h_poll(1);      /* the time-exceeded errors go out */
 	arp_reset();
 	nd6_reset();
+	if_reset();
 	h_tx_clear();
 	if (h_in_use() != baseline) {
 		fprintf(stderr, "%s: %u mbufs kept after the input (baseline %u)\n",

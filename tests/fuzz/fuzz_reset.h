@@ -11,9 +11,10 @@
  *   fz_drain()   read what reached the sockets, accept and close
  *                connections; returns how many datagrams/connections.
  *   fz_end()     after each input: the target's reset, then TCP
- *                connections, IP reassembly, the ARP and ND caches back
- *                to the start; then every mbuf must be back in the pool
- *                (aborts with who's name if not).
+ *                connections, IP reassembly, the ARP and ND caches, MLD
+ *                report timers and address states back to the start; then
+ *                every mbuf must be back in the pool (aborts with who's
+ *                name if not).
  *
  * The clock is the harness's (stack/sn_sys.c, built with
  * -DSN_HARNESS_CLOCK): no lwIP or IPsec timer fires during an input, and
