@@ -1,6 +1,6 @@
 #!/bin/bash
 # Does every fuzz input do the same whatever ran before it? Runs the files
-# of the given directories (at most MAX, default 400) through TARGET twice
+# of the given directories (at most MAX, default 2000) through TARGET twice
 # in one process each, in order and in reverse order, with FUZZ_TRACE (one
 # line per packet: deliveries and frames sent) and fails when any input's
 # trace differs between the two runs: the outcome then depends on state an
@@ -9,7 +9,7 @@
 #   tests/fuzz/same_state.sh build-fuzz/fuzz_esp build-fuzz/esp_seeds build-fuzz/corpus/fuzz_esp
 set -euo pipefail
 target=$1; shift
-max=${MAX:-400}
+max=${MAX:-2000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 find "$@" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | sort | sed -n "1,${max}p" > "$tmp/files"
