@@ -2,6 +2,7 @@
  * The lwIP system port for NO_SYS=1: time from the TSC, random numbers,
  * checksums and RFC 6528 initial sequence numbers.
  */
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <sys/random.h>
@@ -26,6 +27,27 @@ static uint64_t rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
 }
+
+#ifdef SN_HARNESS_CLOCK
+/* Test builds only (the fuzz targets, built with -DSN_HARNESS_CLOCK; never
+ * the library): the harness sets the clock and the seeds, so that what the
+ * stack does is a function of its input alone and every finding reproduces
+ * from its file. The clock stands still until the harness sets it again. */
+static bool harness_clock;
+static uint64_t harness_us;
+
+void sn_sys_harness_reset(uint64_t now_us)
+{
+	harness_clock = true;
+	harness_us = now_us;
+	isn_key[0] = 0x0123456789abcdefull;
+	isn_key[1] = 0xfedcba9876543210ull;
+	rng_state[0] = 0x9e3779b97f4a7c15ull;
+	rng_state[1] = 0xbf58476d1ce4e5b9ull;
+	rng_state[2] = 0x94d049bb133111ebull;
+	rng_state[3] = 0x2545f4914f6cdd1dull;
+}
+#endif
 
 /* Fallback clock before the EAL has measured the TSC (unit tests). */
 static uint64_t mono_us(void)
@@ -56,6 +78,10 @@ void sn_sys_init(uint64_t hz)
 
 uint64_t sn_sys_now_us(void)
 {
+#ifdef SN_HARNESS_CLOCK
+	if (harness_clock)
+		return harness_us;
+#endif
 	if (!tsc_hz)
 		return mono_us();
 	return (uint64_t)(((unsigned __int128)(rte_rdtsc() - tsc_start) * us_mult) >> 32);

@@ -22,10 +22,19 @@
  *   7  sealed under the AH SA     8  sealed under the ESP-in-UDP SA
  *   9  a valid UDP datagram to 9999 carrying the rest, sealed (0x2001):
  *      must be delivered         10 the same inside the 6-in-6 tunnel
+ *  11  up to SEQ_MAX packets one after the other, each as a selector
+ *      byte (0-10), a length byte and its bytes: a TCP handshake under
+ *      AH and its data, replays, ... (sequence numbers go on from one
+ *      packet to the next)
  *
  * Raw inputs (0-4) can never authenticate: in_packets must not move and
- * nothing may reach a socket. No input may leak an mbuf (outside IP
- * reassembly) or crash; sanitizers catch the rest.
+ * nothing may reach a socket. No input may leak an mbuf or crash;
+ * sanitizers catch the rest.
+ *
+ * Every input starts from the same state (fuzz_reset.h): the clock stands
+ * still, connections, fragments and the neighbour caches are reset, and
+ * each SA is put back as installed (replay window, sequence numbers,
+ * lifetime use), so the peer's sequence numbers start again at 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,11 +52,16 @@
 #include "esp.h"
 #include "ipsec_counters.h"
 #include "ah.h"
+#include "ipsec_dp.h"
+#include "sad.h"
+#include "fuzz_reset.h"
 
 #define PORT_UDP   9999
 #define PORT_ENCAP_UDP 9998
 #define PEER_PORT  6000
-#define NMODES     11
+#define NMODES     12
+#define MODE_SEQ   11
+#define SEQ_MAX    8
 
 #define GCM16 "0x0102030405060708090a0b0c0d0e0f1011121314"
 #define GCM32 "0x2122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f4041424344"
@@ -94,7 +108,6 @@ static const uint32_t spis[NSEAL] = { 0x2001, 0x2002, 0x3001, 0x4001 };
 static uint64_t seqs[NSEAL];
 
 static int socks[6], nsocks;
-static unsigned baseline;
 static uint32_t us4, peer4;
 static uint8_t us6[16], peer6[16];
 
@@ -113,6 +126,49 @@ static void die(const char *what, const char *err)
 {
 	fprintf(stderr, "fuzz_esp: %s: %s\n", what, err);
 	abort();
+}
+
+/* Every SA of conf[] (inbound first, as seal[]) and a copy of each as
+ * installed, put back after every input. */
+#define NSAS 7
+static const struct { uint32_t spi; bool v6, ah; } sa_ids[NSAS] = {
+	{ 0x2001, false, false }, { 0x2002, true, false }, { 0x3001, false, true },
+	{ 0x4001, false, false }, { 0x1001, false, false }, { 0x1002, true, false },
+	{ 0x1003, false, true },
+};
+static struct sn_sa *sas[NSAS];
+static struct sn_sa sa_start[NSAS];
+static uint64_t sad_serial;
+
+static void sas_init(void)
+{
+	for (int i = 0; i < NSAS; i++) {
+		struct sn_ip dst = { .family = sa_ids[i].v6 ? AF_INET6 : AF_INET };
+		bool out = i >= NSEAL;
+
+		if (sa_ids[i].v6)
+			h_ip6(out ? H_IP6_PEER : H_IP6_US, dst.addr);
+		else {
+			uint32_t a = h_ip4(out ? H_IP4_PEER : H_IP4_US);
+
+			memcpy(dst.addr, &a, 4);
+		}
+		sas[i] = sn_sad_lookup(sn_ipsec.sad, sa_ids[i].spi, &dst, sa_ids[i].ah ? 51 : 50);
+		if (!sas[i])
+			die("SA not found", "sas_init");
+		sa_start[i] = *sas[i];
+	}
+	sad_serial = sn_sad_serial(sn_ipsec.sad);
+}
+
+static void sas_reset(void)
+{
+	if (sn_sad_serial(sn_ipsec.sad) != sad_serial ||
+	    sn_sad_count(sn_ipsec.sad) != NSAS)
+		die("the SAD changed during an input", "sas_reset");
+	for (int i = 0; i < NSAS; i++)
+		*sas[i] = sa_start[i];
+	memset(seqs, 0, sizeof(seqs));
 }
 
 static struct sn_crypto *peer_crypto(const char *line)
@@ -134,6 +190,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char err[SN_IPSEC_ERR_MAX];
 
+	sn_sys_harness_reset(FZ_NOW_US);
 	h_stack_start();
 	h_learn_peer4();
 	h_learn_peer6();
@@ -154,38 +211,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	peer4 = h_ip4(H_IP4_PEER);
 	h_ip6(H_IP6_US, us6);
 	h_ip6(H_IP6_PEER, peer6);
-	h_tx_clear();
-	baseline = h_in_use();
+	sas_init();
+	fz_init(sas_reset);
 	return 0;
-}
-
-/* Read what reached the sockets (how many datagrams / connections). */
-static int drain(void)
-{
-	char buf[2048];
-	int fd, n = 0;
-
-	for (int i = 0; i < nsocks; i++) {
-		/* A pending socket error (an ICMP error for an earlier reply)
-		 * comes out first: read on until EAGAIN. */
-		for (int k = 0; k < 64; k++) {
-			if (sn_recv(socks[i], buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-				n++;
-			else if (errno == EAGAIN)
-				break;
-		}
-		while ((fd = sn_accept(socks[i], NULL, NULL)) >= 0) {
-			sn_close(fd);
-			n++;
-		}
-	}
-	return n;
-}
-
-static bool reassembly_idle(void)
-{
-	return lwip_stats.memp[MEMP_REASSDATA]->used == 0 &&
-	       lwip_stats.memp[MEMP_IP6_REASSDATA]->used == 0;
 }
 
 static void snap(uint64_t *v)
@@ -210,9 +238,15 @@ static void print_moved(const uint64_t *b)
 				(unsigned long long)(a[i] - b[i]));
 }
 
+/* What the SAs accepted: their own counters (the sum over every SA slot
+ * that --stats makes took more time than the input). */
 static uint64_t in_packets(void)
 {
-	return h_stat("ipsec.in_packets");
+	uint64_t n = 0;
+
+	for (int i = 0; i < NSAS; i++)
+		n += sas[i]->ctr[SN_IC_IN_PACKETS];
+	return n;
 }
 
 /* ---- Frames -------------------------------------------------------------- */
@@ -326,24 +360,22 @@ static size_t build(unsigned mode, const uint8_t *d, size_t n, uint8_t *f, bool 
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One packet: inject, run, read what reached the sockets, check. false
+ * when no frame could be built from the bytes. */
+static bool one_packet(unsigned mode, const uint8_t *d, size_t size)
 {
 	uint8_t f[H_FRAME_MAX + 256];
-	uint64_t before;
+	uint64_t before, ctr[SN_IC_MAX];
 	size_t n;
 	bool raw;
 	int got;
-
-	if (size < 1)
-		return 0;
-	n = build(data[0] % NMODES, data + 1, size - 1, f, &raw);
-	if (!n || n > H_FRAME_MAX)
-		return -1;
-	uint64_t ctr[SN_IC_MAX];
 	/* Full snapshots are slow (every counter walks the SAD): only with
 	 * FUZZ_ESP_DEBUG, for the messages below. */
 	static int debug = -1;
 
+	n = build(mode, d, size, f, &raw);
+	if (!n || n > H_FRAME_MAX)
+		return false;
 	if (debug < 0)
 		debug = getenv("FUZZ_ESP_DEBUG") != NULL;
 	if (debug)
@@ -352,7 +384,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (h_inject(f, n))
 		abort();
 	h_poll(3);
-	got = drain();
+	got = fz_drain(socks, nsocks);
+	fz_trace("fuzz_esp", n, got);
 	if (raw && (got || in_packets() != before)) {
 		fprintf(stderr, "fuzz_esp: unauthenticated input accepted (%d delivered, "
 			"in_packets +%llu)\n", got, (unsigned long long)(in_packets() - before));
@@ -360,7 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			print_moved(ctr);
 		abort();
 	}
-	if (data[0] % NMODES >= 9 && got != 1) {
+	if (mode >= 9 && got != 1) {
 		fprintf(stderr, "fuzz_esp: a valid sealed datagram was not delivered (%d; "
 			"fd00::1 state 0x%x)\n", got, netif_ip6_addr_state(&sn_netif, 0));
 		if (debug)
@@ -369,11 +402,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sn_stats_print(stderr);
 		abort();
 	}
-	h_tx_clear();
-	if (reassembly_idle() && h_in_use() != baseline) {
-		fprintf(stderr, "fuzz_esp: %u mbufs kept after the input (baseline %u)\n",
-			h_in_use(), baseline);
-		abort();
+	if (sn_ipsec.rq_count)
+		die("decapsulated packets still wait to re-enter lwIP", "after the input");
+	return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	bool built = false;
+
+	if (size < 1)
+		return 0;
+	fz_begin();
+	if (data[0] % NMODES == MODE_SEQ) {
+		size_t i = 1;
+
+		for (int k = 0; k < SEQ_MAX && i + 2 <= size; k++) {
+			size_t len = data[i + 1];
+			unsigned mode = data[i] % MODE_SEQ;
+
+			i += 2;
+			if (len > size - i)
+				len = size - i;
+			built |= one_packet(mode, data + i, len);
+			i += len;
+		}
+	} else {
+		built = one_packet(data[0] % NMODES, data + 1, size - 1);
 	}
-	return 0;
+	fz_end("fuzz_esp");
+	return built ? 0 : -1;
 }

@@ -75,6 +75,35 @@ int main(int argc, char **argv)
 	b[0] = 0;
 	memcpy(b + 1, f + H_ETH_HLEN, n - H_ETH_HLEN);
 	put("tunnel6_udp", 6, b, 1 + n - H_ETH_HLEN);
+	/* A sequence (mode 11): a SYN, then an ACK with data, under AH (the
+	 * fuzzer finds the ACK number: the ISN is the same for every input). */
+	uint8_t q[512];
+	size_t qn = 0;
+
+	for (int k = 0; k < 2; k++) {
+		n = h_ipv4(f, H_PROTO_TCP, peer4, us4, l4,
+			   k ? h_tcp_seg(l4, 40000, 80, 1001, 1, H_ACK | H_PSH, data, sizeof(data))
+			     : h_tcp_seg(l4, 40000, 80, 1000, 0, H_SYN, NULL, 0));
+		q[qn++] = 7;
+		q[qn++] = (uint8_t)(1 + n - H_ETH_HLEN - H_IP4_HLEN);
+		q[qn++] = 6;
+		memcpy(q + qn, f + H_ETH_HLEN + H_IP4_HLEN, n - H_ETH_HLEN - H_IP4_HLEN);
+		qn += n - H_ETH_HLEN - H_IP4_HLEN;
+	}
+	put("seq_ah4_tcp_syn_data", 11, q, qn);
+	/* Issue 10: this input was reported as keeping an mbuf after a
+	 * 15-minute run (the peer's ARP entry had aged out; fuzz_reset.h). */
+	static const uint8_t issue10[] = {
+		0x06, 0x9c, 0x40, 0x00, 0x50, 0x00, 0x06, 0x9c, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0x40, 0x00, 0xff, 0xff, 0x00, 0x50, 0x00, 0x61, 0x70,
+		0x00, 0x00, 0x69, 0x70, 0x73, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00, 0x00,
+		0x50, 0x22, 0xff, 0xff, 0xfb, 0x67,
+	};
+	memcpy(b, issue10, sizeof(issue10));
+	memset(b + sizeof(issue10), '8', 80);
+	b[sizeof(issue10) + 75] = ':';
+	memset(b + sizeof(issue10) + 80, 0, 2);
+	put("issue10_arp_aged", 7, b, sizeof(issue10) + 82);
 	/* Valid datagrams built by the target itself. */
 	b[0] = 0;
 	memcpy(b + 1, data, sizeof(data));

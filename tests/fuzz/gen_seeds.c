@@ -11,6 +11,51 @@
 static const uint8_t zero_mac[6];
 static const char *dir;
 
+/* Sequences ("SNSQ", then each frame as a 16-bit length and its bytes):
+ * seq_add appends the frame to seq, seq_put writes it. */
+static uint8_t seq[H_FRAME_MAX];
+static size_t seq_len;
+
+static void seq_add(const uint8_t *f, size_t len)
+{
+	if (!seq_len) {
+		memcpy(seq, "SNSQ", 4);
+		seq_len = 4;
+	}
+	if (seq_len + 2 + len > sizeof(seq)) {
+		fprintf(stderr, "gen_seeds: sequence too long\n");
+		exit(1);
+	}
+	seq[seq_len++] = (uint8_t)(len >> 8);
+	seq[seq_len++] = (uint8_t)len;
+	memcpy(seq + seq_len, f, len);
+	seq_len += len;
+}
+
+static void put(const char *name, const uint8_t *f, size_t len);
+
+static void seq_put(const char *name)
+{
+	put(name, seq, seq_len);
+	seq_len = 0;
+}
+
+/* An IPv4 fragment of the datagram in f (header at H_ETH_HLEN): bytes
+ * [off, off + len) of its payload, into out. */
+static size_t frag4(uint8_t *out, const uint8_t *f, size_t off, size_t len, int more)
+{
+	const uint8_t *ip = f + H_ETH_HLEN;
+	uint8_t *o = out + H_ETH_HLEN;
+
+	memcpy(out, f, H_ETH_HLEN + H_IP4_HLEN);
+	memcpy(o + H_IP4_HLEN, ip + H_IP4_HLEN + off, len);
+	h_put16(o + 2, (uint16_t)(H_IP4_HLEN + len));
+	h_put16(o + 6, (uint16_t)((more ? 0x2000 : 0) | off / 8));
+	o[10] = o[11] = 0;
+	h_put16(o + 10, h_fold(h_sum(o, H_IP4_HLEN, 0)));
+	return H_ETH_HLEN + H_IP4_HLEN + len;
+}
+
 static void put(const char *name, const uint8_t *f, size_t len)
 {
 	char path[512];
@@ -63,5 +108,20 @@ int main(int argc, char **argv)
 				  h_tcp_seg(b, 40000, 80, 1000, 0, H_SYN, NULL, 0)));
 	put("udp6", f, h_ipv6(f, H_PROTO_UDP, peer6, us6, b,
 			      h_udp_dgram(b, 5000, 9999, data, sizeof(data))));
+
+	/* Sequences: a UDP datagram in two fragments; a handshake and data
+	 * (the ACK number is the fuzzer's to find: the ISN is the same for
+	 * every input). */
+	uint8_t g[H_FRAME_MAX];
+
+	n = h_ipv4(f, H_PROTO_UDP, peer4, us4, b, h_udp_dgram(b, 5000, 9999, data, sizeof(data)));
+	seq_add(g, frag4(g, f, 0, 16, 1));
+	seq_add(g, frag4(g, f, 16, n - H_ETH_HLEN - H_IP4_HLEN - 16, 0));
+	seq_put("seq_ipv4_fragments");
+	seq_add(f, h_ipv4(f, H_PROTO_TCP, peer4, us4, b,
+			  h_tcp_seg(b, 40000, 80, 1000, 0, H_SYN, NULL, 0)));
+	seq_add(f, h_ipv4(f, H_PROTO_TCP, peer4, us4, b,
+			  h_tcp_seg(b, 40000, 80, 1001, 1, H_ACK | H_PSH, data, sizeof(data))));
+	seq_put("seq_tcp_syn_data");
 	return 0;
 }
