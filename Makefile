@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # sealnet build. Targets: deps, all (default), test, bench, demo, install, clean.
 #
 #   make              library, pkg-config file and programs into build/

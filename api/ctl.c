@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control channel `snctl` talks to: a Unix stream socket per running
  * program, /run/sealnet/PROG.PID.sock (SN_RUNDIR overrides the folder),

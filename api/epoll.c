@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * epoll over sealnet sockets. A socket whose state may have changed is put
  * on its instance's ready list (sn_ev_notify, called from the lwIP

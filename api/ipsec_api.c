@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The public IPsec configuration calls, and the snctl commands for IPsec. */
 #include <errno.h>
 #include <stdio.h>

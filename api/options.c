@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Command-line options common to every program (--dev, --addr, --gw, --mtu,
  * --lcore, --stats, --help, -h, --version) and the walk over argv that hands

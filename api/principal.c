@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Principals: the map from a peer's proven identity to a local Linux user,
  * the tokens handed out from it, and per-thread impersonation of one.

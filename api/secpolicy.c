@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Custom main-mode and quick-mode policies (sn_policy_add/sn_policy_del)
  * and the default policy, turned into the proposals a socket policy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The socket security calls (sealnet/security.h) and their hooks in the
  * socket layer: settings are checked and kept with the socket, then

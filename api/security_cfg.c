@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Socket security for programs: the common options (--secure,
  * --peer-name) applied to a socket, and a one-line description of what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Internal state of the socket layer (api/socket.c, api/sock_tcp.c,
  * api/sock_udp.c, api/epoll.c). Not installed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The control channel snctl talks to (api/ctl.c). Internal. */
 #ifndef SN_CTL_H
 #define SN_CTL_H

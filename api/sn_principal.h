@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The principal map and per-thread impersonation (api/principal.c), as seen
  * by the rest of api/: the socket calls (sn_impersonate_socket_peer, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Registered main-mode and quick-mode policies (api/secpolicy.c), for the
  * socket security calls (api/security.c). Internal.

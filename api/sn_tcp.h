@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TCP socket calls (api/sock_tcp.c), used by api/socket.c. Internal
  * functions return 0/bytes or a negative errno. */
 #ifndef SN_TCP_H

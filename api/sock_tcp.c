@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP sockets over lwIP's raw API: callbacks fill the socket's queues and
  * wake epoll; the calls copy bytes in and out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * UDP sockets over lwIP's raw API. Received datagrams wait in a per-socket
  * ring (pbuf and source), so a burst costs no allocation; a full ring drops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The BSD socket calls: descriptor table, argument checks, address
  * conversion and dispatch to TCP (sock_tcp.c) or UDP (sock_udp.c).

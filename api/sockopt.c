@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sn_setsockopt / sn_getsockopt. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Stack control: start (EAL, port, lwIP), the poll loop, stop, counters.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * esp-bench: per-packet ESP seal and open for 64, 512 and 1400-byte
  * payloads, each crypto backend and each AEAD, against the raw

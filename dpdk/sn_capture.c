@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The stack's own packet capture (sn_capture.h): copies made on the loop's
  * lcore with rte_pcapng_copy, a bounded single-producer ring, and a writer

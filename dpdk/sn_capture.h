@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Packet capture written by the stack itself (--pcap FILE, `snctl capture`):
  * dpdk-dumpcap and dpdk-pdump need a primary process to attach to, which an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Parsing of --dev values: pure, no EAL needed. */
 #include <ctype.h>
 #include <stdio.h>

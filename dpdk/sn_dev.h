@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Link modes (--dev) and the DPDK side of a port: EAL start-up, mempools,
  * one RX/TX queue pair, bursts, link state, MTU, offloads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * EAL start-up from a program's options: the device as a vdev (or a PCI
  * allow-list entry), the main lcore, a file prefix of the instance's own so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The small interface through which stack/ sees a port: bursts of mbufs in
  * and out, the MTU, the MAC and the offloads. dpdk/ provides one per ethdev

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * One ethdev port with one RX/TX queue pair used from the calling lcore:
  * mempools, MTU, offloads the port has, start/stop, bursts and counters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TX checksum offload set-up for frames built by the stack. */
 #include <rte_mbuf.h>
 #include <rte_ether.h>

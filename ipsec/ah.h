@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AH (RFC 4302) on a whole IP packet, IPv4 or IPv6; transport or tunnel
  * mode is the caller's concern (it builds the packet with the AH header in

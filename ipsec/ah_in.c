@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AH inbound (RFC 4302 3.4): find and read the header, check its length
  * field against the SA's ICV length and the family's alignment before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AH outbound (RFC 4302 3.3) and the ICV computation both directions use:
  * find the AH header, copy the packet, zero the mutable fields, zero the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Crypto backend selection and the helpers both backends share: checking
  * algorithms and key lengths (once, at SA install), the CBC IV generator,

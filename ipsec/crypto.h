@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Crypto backends for ESP and AH: a handful of direct functions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * intel-ipsec-mb 1.3 backend. One IMB_MGR per instance (alloc_mb_mgr +
  * init_mb_mgr_auto), so instances share no state and need no locks.

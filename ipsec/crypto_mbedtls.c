@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * mbedTLS 2.28 backend: mbedtls_gcm, mbedtls_chachapoly, mbedtls_aes (CBC)
  * and mbedtls_md (HMAC). Portable; the fallback where the CPU has no

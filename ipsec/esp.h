@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ESP (RFC 4303) transforms on flat buffers: esp_out.c seals, esp_in.c
  * opens. Pure: bytes in, bytes out; the SA's sequence numbers, replay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ESP inbound (RFC 4303 3.4): lengths first, then the ICV (before any
  * decryption for HMAC SAs; inside the AEAD open otherwise), then decryption

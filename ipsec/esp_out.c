@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ESP outbound (RFC 4303 3.3): header, IV, padding, trailer, encryption,
  * ICV, in place in the caller's buffer. One seal function per kind of SA,

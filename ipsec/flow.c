@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Selector fields of an IP packet (RFC 4301 4.4.1.1): addresses, upper
  * protocol and ports, read from a pbuf with every length checked first.

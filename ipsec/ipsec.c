@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The IPsec instance of the process: SAD and SPD, their attachment to the
  * stack (ipsec_in.c, ipsec_out.c), configuration in the `ip xfrm` grammar

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * An inner IP packet (a pbuf chain) to the capture's inner interface. A
  * chain longer than SN_CAPTURE_MAX_SEGS is captured up to that many pieces.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The capture's inner interface (dpdk/sn_capture.h): the cleartext packet
  * of protected traffic, inbound after decapsulation and outbound before

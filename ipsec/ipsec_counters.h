@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IPsec counters as data: every packet an SA or a policy passes and every
  * drop, with a name (what snctl prints), a severity and a reason. Each SA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The IPsec datapath inside the stack (internal): the SAD and SPD of the
  * process, the lwIP attachment points, and the packet helpers shared by

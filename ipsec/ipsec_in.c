@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inbound IPsec (RFC 4301 5.2): ESP (protocol 50, or inside UDP 4500 per
  * RFC 3948) and AH (51) reach us through lwIP raw/UDP pcbs after lwIP's

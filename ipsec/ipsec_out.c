@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Outbound IPsec (RFC 4301 5.1): every IP packet lwIP sends passes
  * netif->output, which we wrap. The outbound SPD decides: bypass (lwIP's

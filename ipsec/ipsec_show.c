@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Listings and counters of the IPsec instance (snctl, --stats). */
 #include <inttypes.h>
 #include <stdio.h>

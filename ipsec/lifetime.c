@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SA lifetimes: the one place that decides soft (rekey) and hard (delete)
  * expiry from what callers report.

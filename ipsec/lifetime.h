@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SA lifetimes: soft and hard limits in seconds since install, seconds
  * since first use, bytes and packets (RFC 4301 4.4.2.1).

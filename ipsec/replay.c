@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Anti-replay window: RFC 4303 3.4.3 (the window), Appendix A2.2 (the
  * high half of an extended sequence number inferred from the window).

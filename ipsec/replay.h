@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Anti-replay window (RFC 4303 3.4.3) with 64-bit extended sequence
  * numbers (RFC 4303 Appendix A, RFC 4304).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SAD: slots, an inbound hash on (SPI, dst, proto), outbound hashes on
  * reqid and on the (src, dst) pair, a free-slot stack. See sad.h.

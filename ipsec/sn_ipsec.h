@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IPsec wire formats, limits and the configuration types shared by the
  * parser (xfrm_parse.c), the SAD/SPD, the crypto backends and ESP/AH.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What ipsec/ offers the layers above it (api/: stack start and stop, the
  * public C API, snctl, --stats). Errors: 0 or a negative errno, with a

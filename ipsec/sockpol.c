@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Socket policies: a socket's requirements turned into SPD entries and
  * the datapath's per-packet questions about them. See sockpol.h.

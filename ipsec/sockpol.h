@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Socket policies: what sn_set_socket_security asks for, enforced by the
  * datapath (DESIGN.md, "Datapath": a socket's own policy first, then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SPD: policy slots, and per direction an array of match rules sorted by
  * (priority, insertion). See spd.h.

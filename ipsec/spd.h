@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The security policy database (RFC 4301 4.4.1): per direction (in, out,
  * fwd), policies ordered by priority (lower first, as ip xfrm) and, among

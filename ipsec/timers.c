@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IPsec's clock-driven work, from one place (STYLE.md habit 10): once a
  * second, SAs past a hard lifetime are deleted (keys wiped), as Linux's

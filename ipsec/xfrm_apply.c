@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * `ip xfrm state|policy add|update|delete|get|deleteall|list|flush` on a
  * SAD and an SPD (see xfrm_apply.h). Deletions first collect what they

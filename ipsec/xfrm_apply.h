@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Parsed `ip xfrm` entries (xfrm_parse.h) applied to a SAD and an SPD:
  * add, update, delete, get, deleteall, list and flush of SAs and of the

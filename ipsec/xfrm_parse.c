@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * `ip xfrm state add` / `ip xfrm policy add` lines into struct sn_sa_conf
  * and struct sn_pol_conf (grammar in xfrm_parse.h, after ip-xfrm(8) and

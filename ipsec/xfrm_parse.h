@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Manual SAs and policies in the grammar of Linux's `ip xfrm`, so that a
  * line that works after `ip xfrm` works here (the subset sealnet runs).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include "sn_counters.h"
 
 uint64_t sn_counters[SN_C_MAX];

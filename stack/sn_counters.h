@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The stack's own counters: every drop has a name, a counter and a reason,
  * declared once here and printed by --stats (api/stack_ctl.c). lwIP's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Hooks that lwIP calls into sealnet (LWIP_HOOK_FILENAME). */
 #ifndef SN_HOOKS_H
 #define SN_HOOKS_H

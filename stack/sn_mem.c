@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lwIP's heap (mem_malloc, which backs every PBUF_RAM pbuf: each TCP
  * segment built by tcp_write, ACKs, UDP datagrams) in DPDK memory, so those

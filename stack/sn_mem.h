@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lwIP's heap in DPDK memory (stack/sn_mem.c). */
 #ifndef SN_MEM_H
 #define SN_MEM_H

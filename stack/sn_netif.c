@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The lwIP netif over a port (struct sn_netdev): frames in from RX bursts,
  * frames out through a TX queue flushed once per poll iteration (and when

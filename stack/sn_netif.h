@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The lwIP netif over a port (stack/sn_netif.c). */
 #ifndef SN_NETIF_H
 #define SN_NETIF_H

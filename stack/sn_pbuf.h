@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pbuf <-> mbuf glue (stack/sn_pbuf.c). */
 #ifndef SN_PBUF_H
 #define SN_PBUF_H

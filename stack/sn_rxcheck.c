@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Checks lwIP does not make before it reads: a received frame is dropped
  * here, and counted in lwIP's own statistics for that protocol, when

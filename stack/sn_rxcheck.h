@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Received-frame checks lwIP lacks (stack/sn_rxcheck.c). */
 #ifndef SN_RXCHECK_H
 #define SN_RXCHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The per-process stack: lwIP over one port, its addresses, and the body of
  * the poll loop (RX burst, timers from the TSC, TX flush).

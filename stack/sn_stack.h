@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The per-process stack instance (stack/sn_stack.c): lwIP initialised over
  * one port, its addresses, and the poll loop's body.

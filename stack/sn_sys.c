@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The lwIP system port for NO_SYS=1: time from the TSC, random numbers,
  * checksums and RFC 6528 initial sequence numbers.

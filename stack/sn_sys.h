@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Time, randomness and hashing for the stack (stack/sn_sys.c). */
 #ifndef SN_SYS_H
 #define SN_SYS_H

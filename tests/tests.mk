@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Test targets, included by the top-level Makefile.
 #
 #   make unit        unit tests (Criterion) against build/lib/libsealnet.a

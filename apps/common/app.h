@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Helpers shared by the sealnet programs: command line, start-up, listening
  * sockets, addresses and time. Header-only on purpose: the Makefile builds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-echo: TCP and UDP echo on one port, IPv4 and IPv6, on the sealnet
  * stack. Every byte a TCP peer sends comes back; every datagram goes back to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-fetch: a tiny HTTP/1.1 GET client on the sealnet stack, the other half
  * of `make demo` (sn-httpd in one stack process, sn-fetch in another).

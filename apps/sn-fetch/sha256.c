@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* SHA-256 after FIPS 180-4 section 6.2. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* SHA-256 (FIPS 180-4), small and self-contained, for sn-fetch --sha256. */
 #ifndef SN_FETCH_SHA256_H
 #define SN_FETCH_SHA256_H

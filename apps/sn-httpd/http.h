@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-httpd request parsing (RFC 9112): a pure function from the bytes of a
  * request head to a struct, so it can be tested and fuzzed alone.

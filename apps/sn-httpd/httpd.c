@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-httpd: a static file server over HTTP/1.1 on the sealnet stack.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* HTTP/1.x request head parsing (RFC 9112 sections 2 to 6). */
 #include <ctype.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-perf client: connections, the event loop and the TCP modes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sn-perf client internals shared by client.c, client_udp.c and report.c. */
 #ifndef SN_PERF_CLIENT_H
 #define SN_PERF_CLIENT_H

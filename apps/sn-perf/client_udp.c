@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-perf client, udp-stream: a TCP control connection registers the
  * session (hello, "accept"), datagrams go out as fast as the stack takes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Latency histogram for tcp-rr: log-linear buckets over nanoseconds, 64 per
  * power of two, so every value is kept to within 1/64 (1.6 %) and values

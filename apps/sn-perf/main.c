@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-perf: a traffic generator and sink on the sealnet stack.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The data patterns sn-perf sends and verifies (formats in proto.h).
  *

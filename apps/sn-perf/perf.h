@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sn-perf: options shared by main, the server and the client. */
 #ifndef SN_PERF_H
 #define SN_PERF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-perf wire formats, all in one place. Every integer is little-endian and
  * is read and written byte by byte, so the structs below are host-order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sn-perf client output: one human line, or one JSON object line. */
 #include "client.h"
 

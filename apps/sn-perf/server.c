@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn-perf server: accepts any number of clients on TCP and UDP port P,
  * IPv4 and IPv6, and serves each connection by the mode its hello names

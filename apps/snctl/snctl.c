@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * snctl: talk to a running sealnet program through its control socket
  * (/run/sealnet/PROG.PID.sock, or $SN_RUNDIR).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IKEv2 message building (RFC 7296 3). Payload builders validate their
  * input with the same rules the parsers apply, write through the checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IKEv2 message building (RFC 7296 3) into a bounded buffer. A message is
  * the header, then payloads; each payload's type is written into the

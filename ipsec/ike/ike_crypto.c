@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IKEv2 PRFs, key derivation and key exchange on OpenSSL 3's libcrypto.
  * Secrets on the stack are wiped on the one exit path of each function.

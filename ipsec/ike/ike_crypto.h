@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IKEv2 key material (RFC 7296 2.13, 2.14, 2.17, 2.18) and key exchange
  * (groups 31, 19, 20, 14), on OpenSSL 3's libcrypto. The PRFs are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IKEv2 payload validators and parsers (RFC 7296 3). Each function checks
  * a length against the bytes that remain before reading any field that

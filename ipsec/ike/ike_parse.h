@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pure IKEv2 parsers (RFC 7296 3): bytes in, a struct out, nothing else
  * touched. Each validates before it reads, in the manner of OpenIKED's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The SK and SKF payloads (RFC 7296 3.14, RFC 7383 2.5) with AES-GCM-16
  * (RFC 5282), ChaCha20-Poly1305 (RFC 7634) and AES-CBC with HMAC-SHA2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The Encrypted payload (RFC 7296 3.14) and Encrypted Fragment payload
  * (RFC 7383 2.5): encrypt, and verify-then-decrypt, with the negotiated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IKEv2 wire formats and limits (RFC 7296 section 3), in one place, as
  * WireGuard's messages.h: every header a parser or builder touches, packed,

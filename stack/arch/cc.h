@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lwIP architecture port for sealnet: Linux, x86-64/arm64, GCC or clang. */
 #ifndef SN_ARCH_CC_H
 #define SN_ARCH_CC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target for inbound IPsec (ipsec/ipsec_in.c, esp_in.c, ah_in.c,
  * flow.c) in the running stack over the harness's fake port. SAs and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target: each input is one Ethernet frame received by the
  * stack (the unit tests' harness: a fake port, no EAL device), or, when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target for the IKEv2 parsers (ipsec/ike/ike_parse.c): the input
  * as a whole message (header, payload chain, then every payload's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Each fuzz input from the same state (see fuzz_reset.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What every fuzz target does around one input so that each input starts
  * from the same state and a finding reproduces from its file alone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Seed corpus for fuzz_esp: a few inputs of each mode (see fuzz_esp.c:
  * a selector byte, then bytes). Usage: gen_esp_seeds DIR

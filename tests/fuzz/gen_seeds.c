@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Seed corpus for fuzz_frame: one valid frame per file, of each kind the
  * stack answers (the fuzzer mutates from there). Usage: gen_seeds DIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Does every fuzz input do the same whatever ran before it? Runs the files
 # of the given directories (at most MAX, default 2000) through TARGET twice
 # in one process each, in order and in reverse order, with FUZZ_TRACE (one

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # An integration scenario with the programs built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (`make asan` -> build-asan/bin): any sanitizer report
 # fails the run, and so does a leak at exit.

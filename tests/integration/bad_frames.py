@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Send malformed frames to a stack over a kernel interface, with scapy.
 
   bad_frames.py IFACE DST_MAC DST_IP4 DST_IP6 PORT [ROUNDS]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The stack's own capture (--pcap FILE, `snctl capture`), read back by tshark:
 # the wire interface holds ESP only, the inner interface the cleartext.
 #

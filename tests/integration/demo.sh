@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # `make demo`: two sealnet processes talking over memif, for a human to watch.
 #
 #   process A (lcore 0)                              process B (lcore 1)

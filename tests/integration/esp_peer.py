@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """An independent IPsec peer for sealnet: scapy's SecurityAssociation on the
 kernel side of a TAP device, talking ESP/AH to sn-echo.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A program of one's own, as README's example is: built by
  * tests/integration/install.sh against an installed sealnet with nothing

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A program of one's own against an installed sealnet, as a user builds it.
 #
 #   make install PREFIX=$WORK/prefix

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ESP between two sealnet stacks: verified sn-perf streams over memif, and the
 # same exchange on a wire tshark can see, checked for cleartext and decrypted
 # by tshark with the keys.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # sn-echo with manual IPsec SAs against an independent peer: scapy's
 # SecurityAssociation (esp_peer.py) on the kernel side of a TAP device.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Kernel-side peers for sealnet's TAP tests: the Linux kernel's own TCP and UDP,
 driven from Python's socket module, against sn-echo.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 # Shared helpers for sealnet's integration scripts, benchmarks and demo.
 # Sourced, never run. Provides:

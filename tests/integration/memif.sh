@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Two stack processes over memif (shared memory), sn-perf between them.
 #
 #   sealnet A (lcore 0)                          sealnet B (lcore 1)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ESP between two stack processes over memif, manual SAs in `ip xfrm`
 # grammar. All traffic between the two hosts is protected by policy.
 #

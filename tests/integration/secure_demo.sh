@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # `make demo`, second part: sockets that secure themselves with IPsec, for a
 # human to watch.
 #

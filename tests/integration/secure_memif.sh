@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The socket security API end to end: programs with --secure, manual SAs
 # that carry the identity of whoever holds their keys (`peer-id`), and NO
 # policy lines: every secured socket instantiates its own policies.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # snctl against a running program: the control socket appears, answers
 # `stats` with the counters --stats prints, `help`, and an
 # error for an unknown command; it goes away when the program stops.

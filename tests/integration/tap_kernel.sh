@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The stack in TAP mode against the Linux kernel, in a namespace of our own.
 #
 #   namespace snt-<pid>-<id>-k

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Two stack processes over virtio: a virtio NIC (net_virtio_user) against a
 # vhost-user back end (net_vhost), as a VM's NIC would be.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Criterion checks shared by the unit tests of the public API (not by the
  * harness, which the fuzzer links too).

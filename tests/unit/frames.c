@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Frame builders and checksum checks (see frames.h). */
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Frame builders and checksum checks for the unit tests and the fuzzer:
  * pure functions, no DPDK, no lwIP, so they are an independent reference

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test harness: the stack over a fake port (see harness.h). */
 #include <errno.h>
 #include <sched.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Test harness: the stack over a fake port (struct sn_netdev) whose RX
  * returns frames the test injects and whose TX captures what the stack

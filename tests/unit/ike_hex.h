@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Hex for the IKE unit tests: "0a0b 0c" (spaces ignored) and "ab*16"
  * (the byte 0xab sixteen times), so tables read like the RFC's figures.

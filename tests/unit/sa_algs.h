@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Every ESP algorithm combination sealnet supports, with key lengths in
  * bytes (AEAD keys include the 4-byte salt): the table the transform and

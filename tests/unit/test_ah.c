@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AH (ipsec/ah_out.c, ah_in.c) over IPv4 and IPv6 packets on both crypto
  * backends: the ICV ignores the mutable fields (RFC 4302 3.3.3.1) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Resource exhaustion: when the port stops taking frames, sends fail with
  * ENOBUFS (UDP) or stop short (TCP send buffer) instead of losing data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The stack's capture (dpdk/sn_capture.c) on a net_null port, the file read
  * back with a small pcapng reader of our own: the blocks and their order,

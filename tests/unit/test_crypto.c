@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Crypto backends (ipsec/crypto.c, crypto_mb.c, crypto_mbedtls.c): every
  * published vector through every backend, the backends against each other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sn_epoll_* (api/epoll.c) with the stack on the harness's fake port:
  * argument errors, timeouts, level- and edge-triggered readiness of

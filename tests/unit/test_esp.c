@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ESP transforms (ipsec/esp_out.c, esp_in.c) on both crypto backends:
  * published ESP packets (RFC 3602, draft-mcgrew-gcm-test-01, RFC 7634),

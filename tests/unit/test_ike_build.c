@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/ike/ike_build.c: parse(build(x)) == x for a message with every
  * payload the builders write; next-payload links; every buffer size short

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/ike/ike_crypto.c against published vectors: RFC 4231 HMAC-SHA-256/
  * 384/512 (whose inputs are RFC 4868 2.7.1's PRF-1..PRF-6, run here through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/ike/ike_parse.c: a numbered table per parser (truncated, oversized,
  * zero and too small lengths, lengths that disagree, unknown critical

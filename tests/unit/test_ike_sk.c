@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/ike/ike_sk.c: the SK payload for every IKE SA transform the issue
  * lists (AES-GCM-16 128/192/256, ChaCha20-Poly1305, AES-CBC with

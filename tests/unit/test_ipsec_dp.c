@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The IPsec datapath inside the running stack (ipsec/ipsec_in.c,
  * ipsec_out.c, flow.c, ipsec.c) through the harness's fake port: the test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/timers.c through the harness: SAs past a hard lifetime are
  * deleted one tick after they are first seen hard (a packet in between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/lifetime.c: soft then hard, in each dimension (seconds since
  * install, seconds since first use, bytes, packets); SOFT reported once;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Command-line options (api/options.c) and --dev values (dpdk/sn_dev.c):
  * pure parsing, no EAL. Numbered tables of good and bad values; every

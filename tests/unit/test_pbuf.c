@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The pbuf <-> mbuf glue (stack/sn_pbuf.c) with real mempools: receive
  * wraps mbufs without copying, send attaches heap buffers or copies once,

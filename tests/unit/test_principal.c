@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Principals (api/principal.c): a numbered table of map files, good and
  * bad, each bad one naming its line; lookups, accessors and tokens; and,

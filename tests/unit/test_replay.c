@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/replay.c: the anti-replay window (RFC 4303 3.4.3, Appendix A).
  * Edge tables (first packet, in order, duplicates, window edges, far jump,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Outbound SA choice is indexed, not a scan (STYLE.md habit 16):
  *

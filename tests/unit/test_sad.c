@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/sad.c: add, inbound lookup by (SPI, dst, proto), duplicates,
  * bounds, the install and destroy hooks (keys wiped), references that

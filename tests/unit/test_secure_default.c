@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * --secure as the stack's default (api/security_cfg.c, api/socket.c): a
  * program that never calls sn_secure_socket nor sn_set_socket_security,

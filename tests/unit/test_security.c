@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The socket security API (sealnet/security.h; api/security.c,
  * api/secpolicy.c, ipsec/sockpol.c) through its public calls, with the

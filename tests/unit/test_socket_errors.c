@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The socket API (api/socket.c, sock_tcp.c, sock_udp.c, sockopt.c) through
  * its public calls, with the stack on the harness's fake port: every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/spd.c: ordering (priority, then insertion), prefix matching for
  * IPv4 and IPv6 (/0 and prefixes not on a byte boundary), protocol and

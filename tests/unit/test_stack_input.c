@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inbound frames through the whole stack (the harness's fake port ->
  * sn_netif -> lwIP): malformed frames are dropped, each with its named

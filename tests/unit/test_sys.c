@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stack/sn_sys.c: the checksum lwIP uses (sn_chksum, over rte_raw_cksum)
  * against a naive reference, SipHash-2-4 against the published vectors,

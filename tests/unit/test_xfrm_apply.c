@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/xfrm_apply.c: `ip xfrm` commands on a SAD and an SPD of their
  * own (no stack): add and its duplicate, update keeping what the SA lived

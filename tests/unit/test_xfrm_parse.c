@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipsec/xfrm_parse.c: `ip xfrm state add` / `policy add` lines. Numbered
  * tables of lines that must be accepted (with the fields they set) and

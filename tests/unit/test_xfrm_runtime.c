@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SAs and policies changed while traffic flows (sealnet/ipsec.h, the same
  * calls snctl xfrm makes), with the stack and IPsec on the harness's fake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sealnet events: an epoll-like readiness API over sealnet sockets.
  *

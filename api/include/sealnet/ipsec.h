@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sealnet IPsec configuration: manual SAs and policies in the grammar of
  * Linux's `ip xfrm` (what follows `ip xfrm` on a command line), with its

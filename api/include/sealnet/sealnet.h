@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sealnet: a userspace TCP/IP stack with IPsec built in. One include for
  * all of the public API. */
 #ifndef SEALNET_H

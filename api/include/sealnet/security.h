@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sealnet socket security: turn on, inspect and use IPsec per socket, after
  * the Winsock secure socket extensions of Windows (Microsoft's "Winsock

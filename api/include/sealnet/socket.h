@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sealnet sockets: BSD socket calls on the userspace stack.
  *

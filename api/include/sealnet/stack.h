@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sealnet stack control: configure, start, run the poll loop, stop.
  *
