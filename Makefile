@@ -85,6 +85,15 @@ check-ike-layer:
 		echo "check-ike-layer: the datapath (ipsec/) must not include ipsec/ike/ headers" >&2; \
 		exit 1; fi
 
+# Every tracked source file carries its licence (LICENSE, BSD-3-Clause).
+.PHONY: check-spdx
+all: check-spdx
+check-spdx:
+	@missing=$$(git ls-files '*.c' '*.h' '*.sh' '*.py' '*.mk' 2>/dev/null | \
+		xargs -r grep -L 'SPDX-License-Identifier: BSD-3-Clause'); \
+	if [ -n "$$missing" ]; then \
+		echo "check-spdx: no SPDX-License-Identifier line in:" $$missing >&2; exit 1; fi
+
 $(B)/lib/libsealnet.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
