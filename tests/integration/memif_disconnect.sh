@@ -11,15 +11,18 @@
 # dpdk/sn_memif_guard.c). The server must survive every round, still be
 # answering at the end, exit 0 on SIGTERM, and leave no socket file behind.
 #
-# A CPU hog shares the server's CPU (lcore 0) for the whole run, so the
-# poll thread is preempted at random instructions, as on a busy CI machine:
-# that is when a disconnect can find it inside a burst. Even so the old
-# code crashed only about once in 60 rounds here (SIGSEGV in eth_memif_rx,
-# on the ring's first read after the connected check): this check catches
-# a regression only now and then, the rate is measured with many rounds.
-# SN_DISCONNECT_HOG=0 runs it without the hog.
+# The server runs with memif_slowburst.c preloaded: a 1 ms timer stops
+# its poll thread for 50 ms whenever it finds it inside the memif PMD, as a
+# preemption on a busy machine would, so a disconnect very likely finds a
+# burst in progress. The old code then crashed within 1-3 rounds (SIGSEGV
+# in eth_memif_rx, on the ring's first read after its connected check);
+# the guard must have caught at least one fault (port.memif_fault > 0).
+# SN_DISCONNECT_SLOW=0 runs it without the shim (then nothing forces the
+# race and the fault count is not checked); SN_DISCONNECT_HOG=1 adds a
+# CPU hog on the server's CPU (real preemption: the old code crashed about
+# once in 60 rounds so).
 #
-# SN_DISCONNECT_ROUNDS (default 12) bounds the run (~2 s a round); use a
+# SN_DISCONNECT_ROUNDS (default 12) bounds the run (~2.5 s a round); use a
 # few hundred to measure a crash rate: with SN_DISCONNECT_KEEP_GOING=1 a
 # crashed server is counted and restarted instead of ending the run.
 # SN_DISCONNECT_CORES=1 lets a crash dump core (in the working directory).
@@ -35,8 +38,16 @@ sweep_stale
 hp_ensure "$SN_HUGEPAGES"
 ROUNDS=${SN_DISCONNECT_ROUNDS:-12}
 KEEP_GOING=${SN_DISCONNECT_KEEP_GOING:-0}
+SLOW=${SN_DISCONNECT_SLOW:-1}
 [ "${SN_DISCONNECT_CORES:-0}" = 1 ] || ulimit -c 0
-if [ "${SN_DISCONNECT_HOG:-1}" = 1 ]; then
+SHIM=
+if [ "$SLOW" = 1 ]; then
+	SHIM=$WORK/slowburst.so
+	cc -O2 -Wall -Werror -shared -fPIC -o "$SHIM" \
+		"$SN_ROOT/tests/integration/memif_slowburst.c" -lrt || die "cannot build memif_slowburst.c"
+	info "server with memif_slowburst.c preloaded (50 ms stops inside the memif PMD)"
+fi
+if [ "${SN_DISCONNECT_HOG:-0}" = 1 ]; then
 	taskset -c 0 sh -c 'while :; do :; done' &
 	hog=$!
 	track_pid "$hog"
@@ -47,7 +58,15 @@ SRV=(sn-perf server --port 5203 --dev "memif:$SOCK,server" --addr 198.51.100.1/2
 CLI=(--dev "memif:$SOCK,client" --addr 198.51.100.2/24 --lcore 1 --connect 198.51.100.1:5203
 	--mode tcp-stream --reverse)
 
-start_srv() { start_server spid "$WORK/server.log" - "${SRV[@]}"; }
+# start_srv: the server, the shim preloaded if asked (the server only: it
+# is the one polling while its peer goes).
+start_srv() {
+	if [ -n "$SHIM" ]; then
+		LD_PRELOAD=$SHIM start_server spid "$WORK/server.log" - "${SRV[@]}"
+	else
+		start_server spid "$WORK/server.log" - "${SRV[@]}"
+	fi
+}
 start_srv || finish
 crashes=0 restarts=0
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -88,6 +107,17 @@ perf_client "$WORK/last.log" 40 "${CLI[@]}" --seconds 1 || rc=$?
 perf_check "a client after $ROUNDS disconnects still gets a stream" "$WORK/last.log" "$rc"
 stop_server "$spid" "memif server after $ROUNDS disconnects" "$WORK/server.log"
 [ -n "${hog:-}" ] && { stop_pid "$hog" 1 >/dev/null 2>&1; }
-grep -E '^port\.memif_' "$WORK/server.log" | sed 's/^/  /'
+# memif_faults LOG: the server's port.memif_fault at exit is > 0.
+memif_faults() {
+	local v
+	v=$(awk '$1 == "port.memif_fault" {print $2}' "$1" | tail -n 1)
+	echo "port.memif_fault ${v:-missing}"
+	[ -n "$v" ] && [ "$v" -gt 0 ]
+}
+if [ "$SLOW" = 1 ] && [ "$restarts" = 0 ]; then
+	check "the guard caught faults in bursts the peer's going unmapped" memif_faults "$WORK/server.log"
+else
+	grep -E '^port\.memif_fault' "$WORK/server.log" | sed 's/^/  /'
+fi
 check "no memif socket file left behind" test ! -e "$SOCK"
 finish
