@@ -14,11 +14,12 @@
 # The server runs with memif_slowburst.c preloaded: a 1 ms timer stops
 # its poll thread for 50 ms whenever it finds it inside the memif PMD, as a
 # preemption on a busy machine would, so a disconnect very likely finds a
-# burst in progress. The old code then crashed within 1-3 rounds (SIGSEGV
-# in eth_memif_rx, on the ring's first read after its connected check);
-# the guard must have caught at least one fault (port.memif_fault > 0).
+# burst in progress. The old code then crashed in 10 of 40 rounds (SIGSEGV
+# in eth_memif_rx, on the ring's first read after its connected check), so
+# 12 rounds catch it about 97 times in 100. The server's port.memif_fault
+# at exit tells how many bursts the guard cut short.
 # SN_DISCONNECT_SLOW=0 runs it without the shim (then nothing forces the
-# race and the fault count is not checked); SN_DISCONNECT_HOG=1 adds a
+# race); SN_DISCONNECT_HOG=1 adds a
 # CPU hog on the server's CPU (real preemption: the old code crashed about
 # once in 60 rounds so).
 #
@@ -107,16 +108,10 @@ perf_client "$WORK/last.log" 40 "${CLI[@]}" --seconds 1 || rc=$?
 perf_check "a client after $ROUNDS disconnects still gets a stream" "$WORK/last.log" "$rc"
 stop_server "$spid" "memif server after $ROUNDS disconnects" "$WORK/server.log"
 [ -n "${hog:-}" ] && { stop_pid "$hog" 1 >/dev/null 2>&1; }
-# memif_faults LOG: the server's port.memif_fault at exit is > 0.
-memif_faults() {
-	local v
-	v=$(awk '$1 == "port.memif_fault" {print $2}' "$1" | tail -n 1)
-	echo "port.memif_fault ${v:-missing}"
-	[ -n "$v" ] && [ "$v" -gt 0 ]
-}
-if [ "$SLOW" = 1 ] && [ "$restarts" = 0 ]; then
-	check "the guard caught faults in bursts the peer's going unmapped" memif_faults "$WORK/server.log"
-fi
+# How many bursts the guard cut short: told, not checked. The shim makes a
+# fault likely each round (the old code crashed in 10 of 40), not certain:
+# 12 rounds with none happen about once in 30 runs, and CI must not fail
+# then. The survival checks above are the assertions.
 grep -E '^port\.memif_fault' "$WORK/server.log" | sed 's/^/  /'
 check "no memif socket file left behind" test ! -e "$SOCK"
 finish

@@ -11,7 +11,7 @@
  * every millisecond, and when it finds it inside librte_net_memif.so it
  * sleeps 50 ms there, as a preemption would (a long one, so that a peer
  * going away is very likely seen by the interrupt thread meanwhile). With
- * it the old code crashed within 1-3 disconnects. Nothing else changes.
+ * it the old code crashed in about 1 disconnect in 4. Nothing else changes.
  */
 #define _GNU_SOURCE
 #include <link.h>
