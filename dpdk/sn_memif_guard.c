@@ -49,7 +49,9 @@
  * not reached are lost (at most one burst). A fault needs the peer to go,
  * and after it the flag is clear, so it is at most one per disconnect and
  * queue. The PMD's own per-queue indexes are left mid-burst; memif resets
- * them when the next peer connects. What stays: if the interrupt thread
+ * them when the next peer connects. With --pcap the capture TX hook runs
+ * inside the guarded burst too (it calls the PMD itself), so an unmapped
+ * page fault in it would be taken as well. What stays: if the interrupt thread
  * unmapped a region and a new mapping took the same address before the
  * preempted burst resumed (a whole reconnect during one preemption), the
  * burst would write the new mapping instead of faulting.

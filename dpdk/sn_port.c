@@ -222,8 +222,9 @@ void sn_port_close(struct sn_port *p)
 uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sn_port *p = port;
-	uint16_t k = likely(!p->memif_guard) ? rte_eth_rx_burst(p->port_id, 0, pkts, n) :
-		sn_memif_guarded_rx(p->port_id, pkts, n, &p->memif_faults);
+	uint16_t k = p->memif_guard ?
+		sn_memif_guarded_rx(p->port_id, pkts, n, &p->memif_faults) :
+		rte_eth_rx_burst(p->port_id, 0, pkts, n);
 	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < k; i++)
@@ -244,7 +245,7 @@ uint16_t sn_port_tx(void *port, struct rte_mbuf **pkts, uint16_t n)
 	/* Summed before the burst: the PMD may free what it sent at once. */
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	if (unlikely(p->memif_guard))
+	if (p->memif_guard)
 		k = sn_memif_guarded_tx(p->port_id, pkts, n,
 					unlikely(sn_capture_on) ? sn_capture_tx : NULL,
 					&p->memif_faults);
