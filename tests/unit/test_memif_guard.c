@@ -57,6 +57,16 @@ static uint16_t half(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 
 TestSuite(memif_guard, .init = setup);
 
+/* A fault not ours goes to the handler that was there: none here, so the
+ * default action, SIGSEGV. Under ASan that handler is ASan's, whose report
+ * `make unit-asan` would count as a failure: not run there (the guard's
+ * own catches, above the sanitizer's handler, still are). */
+#ifdef __SANITIZE_ADDRESS__
+#define KILLED .signal = SIGSEGV, .disabled = true
+#else
+#define KILLED .signal = SIGSEGV
+#endif
+
 Test(memif_guard, unmapped_in_burst_ends_it_and_counts)
 {
 	uint64_t faults = 0;
@@ -87,7 +97,7 @@ Test(memif_guard, burst_without_fault_untouched)
 }
 
 /* Outside a burst the guard is not armed: the default action. */
-Test(memif_guard, fault_outside_burst_still_kills, .signal = SIGSEGV)
+Test(memif_guard, fault_outside_burst_still_kills, KILLED)
 {
 	uint64_t faults = 0;
 
@@ -97,7 +107,7 @@ Test(memif_guard, fault_outside_burst_still_kills, .signal = SIGSEGV)
 
 /* A write to a read-only page (SEGV_ACCERR) is not an unmapped region:
  * not taken, even inside a burst. */
-Test(memif_guard, other_fault_in_burst_still_kills, .signal = SIGSEGV)
+Test(memif_guard, other_fault_in_burst_still_kills, KILLED)
 {
 	uint64_t faults = 0;
 
