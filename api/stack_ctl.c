@@ -301,6 +301,7 @@ static void port_stats(stat_fn fn, void *ctx)
 	fn(ctx, "port.ierrors", st.ierrors);
 	fn(ctx, "port.oerrors", st.oerrors);
 	fn(ctx, "port.rx_nombuf", st.rx_nombuf);
+	fn(ctx, "port.memif_fault", st.memif_fault);
 }
 
 static void capture_stats(stat_fn fn, void *ctx)

@@ -61,6 +61,10 @@ struct sn_port {
 	 * here, since some PMDs lose theirs (memif's server side reports
 	 * zero once the client has gone, so --stats at exit showed none). */
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	/* memif: bursts run under dpdk/sn_memif_guard.c; how many a fault
+	 * (the peer's regions unmapped under them) cut short. */
+	bool memif_guard;
+	uint64_t memif_faults;
 };
 
 /* Configure and start the EAL's port with one queue pair on the calling
@@ -80,6 +84,7 @@ int sn_port_wait_link(struct sn_port *p, unsigned ms);
 struct sn_port_stats {
 	uint64_t ipackets, opackets, ibytes, obytes;
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+	uint64_t memif_fault;   /* bursts cut short by a fault (sn_memif_guard.c) */
 };
 int sn_port_stats(const struct sn_port *p, struct sn_port_stats *st);
 

@@ -16,6 +16,7 @@
 
 #include "sn_capture.h"
 #include "sn_dev.h"
+#include "sn_memif_guard.h"
 #include "sn_netdev.h"
 
 #define NB_MBUFS      32767   /* 2^n - 1: the ring's best size */
@@ -177,6 +178,13 @@ int sn_port_open(struct sn_port *p, uint16_t mtu, char *err, size_t errlen)
 		return -1;
 	if (set_mtu(p, &di, mtu, err, errlen))
 		return -1;
+	/* memif bursts race its interrupt thread's unmap when the peer goes:
+	 * guarded, see sn_memif_guard.c. */
+	if (!strcmp(di.driver_name, "net_memif")) {
+		if (sn_memif_guard_install())
+			return fail(err, errlen, "memif fault guard", errno);
+		p->memif_guard = true;
+	}
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc)
 		return fail(err, errlen, "port start", rc);
@@ -204,6 +212,9 @@ void sn_port_close(struct sn_port *p)
 		rte_eth_dev_close(p->port_id);
 		p->started = false;
 	}
+	if (p->memif_guard)
+		sn_memif_guard_remove();
+	p->memif_guard = false;
 	rte_mempool_free(p->ext_pool);
 	rte_mempool_free(p->pool);
 	p->ext_pool = p->pool = NULL;
@@ -212,7 +223,9 @@ void sn_port_close(struct sn_port *p)
 uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sn_port *p = port;
-	uint16_t k = rte_eth_rx_burst(p->port_id, 0, pkts, n);
+	uint16_t k = p->memif_guard ?
+		sn_memif_guarded_rx(p->port_id, pkts, n, &p->memif_faults) :
+		rte_eth_rx_burst(p->port_id, 0, pkts, n);
 	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < k; i++)
@@ -227,16 +240,23 @@ uint16_t sn_port_rx(void *port, struct rte_mbuf **pkts, uint16_t n)
 uint16_t sn_port_tx(void *port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sn_port *p = port;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, faults = p->memif_faults;
 	uint16_t k;
 
 	/* Summed before the burst: the PMD may free what it sent at once. */
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-	if (unlikely(sn_capture_on))
+	if (p->memif_guard)
+		k = sn_memif_guarded_tx(p->port_id, pkts, n,
+					unlikely(sn_capture_on) ? sn_capture_tx : NULL,
+					&p->memif_faults);
+	else if (unlikely(sn_capture_on))
 		k = sn_capture_tx(p->port_id, pkts, n);
 	else
 		k = rte_eth_tx_burst(p->port_id, 0, pkts, n);
+	/* A burst cut short by the memif guard took all: none were sent. */
+	if (unlikely(p->memif_faults != faults))
+		return k;
 	/* What it did not take is still ours to read. */
 	for (uint16_t i = k; i < n; i++)
 		bytes -= pkts[i]->pkt_len;
@@ -284,5 +304,6 @@ int sn_port_stats(const struct sn_port *p, struct sn_port_stats *st)
 	st->ierrors = s.ierrors;
 	st->oerrors = s.oerrors;
 	st->rx_nombuf = s.rx_nombuf;
+	st->memif_fault = p->memif_faults;
 	return 0;
 }
