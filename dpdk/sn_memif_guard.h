@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A fault guard around memif bursts: DPDK 22.11's memif PMD unmaps its
  * shared regions from the EAL interrupt thread when the peer goes, with no

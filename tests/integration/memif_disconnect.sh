@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A memif server that keeps polling while its clients come and go.
 #
 #   sn-perf server (memif server, lcore 0)  <---->  sn-perf client (lcore 1), N times

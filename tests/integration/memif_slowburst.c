@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Test-only LD_PRELOAD shim for memif_disconnect.sh: widens the race in
  * DPDK 22.11's memif PMD between a burst and the interrupt thread's unmap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpdk/sn_memif_guard.c: a fault inside a guarded burst (the memif PMD's
  * shared regions unmapped under it) ends that burst and is counted; any
