@@ -15,6 +15,7 @@
 #include "sn_netif.h"
 #include "sn_sys.h"
 #include "ipsec_dp.h"
+#include "keymgr.h"
 #include "sockpol.h"
 #include "sn_ipsec_api.h"
 #include "xfrm_apply.h"
@@ -94,6 +95,7 @@ void sn_ipsec_stop(void)
 {
 	if (!sn_ipsec.up)
 		return;
+	sn_keymgr_unregister();
 	sn_netif_set_output_hook(NULL, NULL);
 	sn_ipsec_in_detach();
 	sn_sockpol_detach_all();

@@ -24,6 +24,7 @@
 #include "lwip/prot/ip6.h"
 #include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
+#include "keymgr.h"
 #include "sockpol.h"
 #include "esp.h"
 #include "ah.h"
@@ -419,6 +420,23 @@ static enum sn_verdict natt_kind(const struct pbuf *p)
 	return SN_V_PASS;
 }
 
+static void natt_addrs(const ip_addr_t *from, struct sn_ip *src, struct sn_ip *dst)
+{
+	const ip_addr_t *to = ip_current_dest_addr();
+
+	memset(src, 0, sizeof(*src));
+	memset(dst, 0, sizeof(*dst));
+	if (IP_IS_V4(from)) {
+		src->family = dst->family = AF_INET;
+		memcpy(src->addr, &ip_2_ip4(from)->addr, 4);
+		memcpy(dst->addr, &ip_2_ip4(to)->addr, 4);
+	} else {
+		src->family = dst->family = AF_INET6;
+		memcpy(src->addr, ip_2_ip6(from)->addr, 16);
+		memcpy(dst->addr, ip_2_ip6(to)->addr, 16);
+	}
+}
+
 static void natt_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		      const ip_addr_t *addr, u16_t port)
 {
@@ -429,6 +447,13 @@ static void natt_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	 * only moved the payload pointer past it). */
 	if (v == SN_V_PASS && pbuf_add_header_force(p, hl))
 		v = SN_V_DROP_BAD_HEADER;
+	if (v == SN_V_DROP_NATT_IKE && sn_keymgr_active()) {
+		struct sn_ip src, dst;
+
+		natt_addrs(addr, &src, &dst);
+		sn_keymgr_natt_input(p, &src, port, &dst);
+		return;
+	}
 	if (v != SN_V_PASS) {
 		sn_ipsec_count(sn_v_counter(v));
 		pbuf_free(p);
@@ -474,7 +499,7 @@ static enum sn_verdict clear_policy(const struct sn_pkt_info *pi)
 	enum sn_verdict v;
 
 	/* ND and MLD pass both ways, as on output (sn_ipsec_output6). */
-	if (is_ipsec_transport(&pi->flow) || sn_pkt_is_nd(pi))
+	if (is_ipsec_transport(&pi->flow) || sn_pkt_is_nd(pi) || sn_keymgr_is_ike(&pi->flow, true))
 		return SN_V_PASS;
 	pol = sn_spd_lookup(sn_ipsec.spd, SN_DIR_IN, &pi->flow);
 	if (!pol || pol->conf.action == SN_POL_BYPASS)

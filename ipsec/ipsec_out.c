@@ -25,6 +25,7 @@
 #include "lwip/prot/ip6.h"
 #include "lwip/prot/udp.h"
 #include "ipsec_dp.h"
+#include "keymgr.h"
 #include "sockpol.h"
 #include "esp.h"
 #include "ah.h"
@@ -514,7 +515,8 @@ static bool spd_empty(void)
 static bool own_output(const struct sn_flow *f)
 {
 	return f->proto == SN_IPPROTO_ESP || f->proto == SN_IPPROTO_AH ||
-	       (f->proto == IP_PROTO_UDP && f->sport == SN_UDP_ENCAP_PORT);
+	       (f->proto == IP_PROTO_UDP && f->sport == SN_UDP_ENCAP_PORT) ||
+	       sn_keymgr_is_ike(f, false);
 }
 
 err_t sn_ipsec_output4(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)

@@ -53,6 +53,7 @@ struct sn_sa {
 	uint64_t ctr[SN_IC_MAX];
 	uint64_t serial;                /* install order: a newer SA wins a template */
 	uint64_t hard_at;               /* seconds: first seen hard (timers.c), 0 = not */
+	uint64_t km_pair;               /* the key manager's pair (keymgr.c), 0 = manual */
 	/* SAD's own: */
 	uint32_t idx, gen;
 	uint32_t next_spi, next_reqid;  /* hash chains */

@@ -56,6 +56,7 @@ struct sn_policy {
 	void **queue;                   /* acquire queue, allocated on first use */
 	uint32_t qhead, qlen;
 	bool acquiring;                 /* handler called, no flush yet */
+	struct sn_flow acq_flow;        /* the packet that acquired (keymgr.c) */
 	bool in_use;
 };
 

@@ -15,6 +15,7 @@
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 #include "ipsec_dp.h"
+#include "keymgr.h"
 #include "sockpol.h"
 
 #define NATT_KEEPALIVE_BYTE 0xff        /* RFC 3948 2.3 */
@@ -85,8 +86,10 @@ static int reap_one(const struct sn_sa *csa, void *ctx)
 	enum sn_life_state st = sn_life_state(&sa->life, r->now);
 
 	/* The one place that sees the soft event: IKEv2 will rekey here. */
-	if (st == SN_LIFE_SOFT)
+	if (st == SN_LIFE_SOFT) {
 		sn_sa_count(sa, SN_IC_EXPIRED_SOFT, 1);
+		sn_keymgr_sa_soft(sa);
+	}
 	if (st != SN_LIFE_HARD)
 		return 0;
 	if (!sa->hard_at)
@@ -103,7 +106,10 @@ static void reap_hard(uint64_t now_s)
 	sn_sad_foreach(sn_ipsec.sad, reap_one, &r);
 	for (unsigned i = 0; i < r.n; i++) {
 		sn_sa_count(r.victim[i], SN_IC_EXPIRED_HARD, 1);
-		sn_sad_remove(sn_ipsec.sad, r.victim[i]);
+		/* A negotiated SA's pair goes whole, its key manager told. */
+		sn_keymgr_sa_hard(r.victim[i]);
+		if (sn_sad_get(sn_ipsec.sad, sn_sa_ref(r.victim[i])))
+			sn_sad_remove(sn_ipsec.sad, r.victim[i]);
 	}
 }
 
