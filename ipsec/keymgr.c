@@ -323,6 +323,10 @@ static int pair_policies(struct km_pair *kp, const struct sn_sa_conf *out,
 
 			pol_conf_for(&pc, out, &sel[i], dirs[d]);
 			slot = pol_ref(&pc);
+			/* An equal entry not ours (the connection's trap policy,
+			 * or one the user wrote) already leads here: it decides. */
+			if (slot == -EEXIST)
+				continue;
 			if (slot < 0)
 				return slot;
 			kp->pol[kp->n_pol++] = (uint16_t)slot;

@@ -71,7 +71,8 @@ int sn_keymgr_send(const struct sn_ip *src, uint16_t sport, const struct sn_ip *
 /* Install out and in (both must be accepted, or neither stays) and, for
  * a configured connection, SPD entries for each selector (local ->
  * remote) out and in, shared with other pairs of the same selectors (a
- * rekey's pair). *pair names them. Packets held for the new SAs are sent
+ * rekey's pair; an equal entry not the key manager's, such as a trap
+ * policy, is used as it is). *pair names them. Packets held for the new SAs are sent
  * by sn_keymgr_acquire_done, not here. */
 __attribute__((warn_unused_result))
 int sn_keymgr_pair_add(const struct sn_sa_conf *out, const struct sn_sa_conf *in,
