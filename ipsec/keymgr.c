@@ -504,9 +504,13 @@ void sn_keymgr_acquire_done(uint32_t pol_id, int err)
 		sn_ipsec_flush_held(pol);
 		return;
 	}
-	sn_spd_flush(sn_ipsec.spd, pol, NULL, NULL);
 	if (pol->owner)
 		sn_sockpol_no_sa(pol->owner, &pol->acq_flow, err < 0 ? err : -err);
+	/* ALLOW_INSECURE sends what it held in the clear now; the rest drop. */
+	if (pol->owner && pol->owner->clear_out)
+		sn_ipsec_flush_held(pol);
+	else
+		sn_spd_flush(sn_ipsec.spd, pol, NULL, NULL);
 }
 
 /* ---- Registration ------------------------------------------------------------------------- */

@@ -493,7 +493,9 @@ enum sn_sp_verdict sn_sockpol_output(struct sn_sockpol *sp, const struct sn_flow
 		sp->last_error = EACCES;
 		sn_sockpol_set_peer_error(&peer, EACCES);
 	}
-	if (sp->conf->flags & SN_SEC_INSECURE_OK) {
+	/* ALLOW_INSECURE: in the clear once a negotiation failed, or when
+	 * nothing could negotiate; never before (a key manager tries first). */
+	if ((sp->conf->flags & SN_SEC_INSECURE_OK) && (sp->clear_out || !sn_ipsec_have_acquire())) {
 		sp->clear_out = true;
 		return SN_SP_CLEAR;
 	}
@@ -519,6 +521,12 @@ void sn_sockpol_no_sa(struct sn_sockpol *sp, const struct sn_flow *f, int rc)
 	 * (the sender sees ENOBUFS): the negotiation goes on. */
 	if (rc == -ENOBUFS || rc == -ENOMEM)
 		return;
+	/* ALLOW_INSECURE: the negotiation failed, so from now on the clear. */
+	if (sp->conf->flags & SN_SEC_INSECURE_OK) {
+		sp->clear_out = true;
+		sp->waiting = false;
+		return;
+	}
 	/* No handler: refused; the handler's own error otherwise. A wrong
 	 * identity (EACCES, from sn_sockpol_output) says more than either. */
 	err = rc == -ENOENT || rc >= 0 ? ECONNREFUSED : -rc;

@@ -24,6 +24,7 @@
 
 #include "sealnet/sealnet.h"
 #include "sealnet/ipsec.h"
+#include "sealnet/security.h"
 #include "harness.h"
 #include "frames.h"
 #include "sn_api.h"
@@ -397,4 +398,38 @@ Test(keymgr, lifetimes_reach_the_key_manager_once)
 	cr_expect_eq(fk.hard, 1);
 	cr_expect_eq(sn_keymgr_pair_count(), 0, "the pair went with its SAs");
 	cr_expect_eq(sn_keymgr_pair_idle_s(pair), -1);
+}
+
+/* ALLOW_INSECURE with a key manager: the first datagram waits for the
+ * negotiation; in the clear only once it failed (issue 9). */
+Test(keymgr, allow_insecure_negotiates_first_then_falls_back)
+{
+	struct sn_socket_security_settings st = { SN_SECURITY_PROTOCOL_DEFAULT,
+						  SN_SETTINGS_ALLOW_INSECURE };
+	struct sockaddr_storage ss, us;
+	socklen_t alen = h_peer_addr(AF_INET, 6100, &ss), ulen = h_addr(AF_INET, 5100, &us);
+	int u = sn_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct wire w;
+
+	cr_assert_geq(u, 0);
+	cr_assert_eq(sn_set_socket_security(u, &st, sizeof(st)), 0);
+	cr_assert_eq(sn_bind(u, (struct sockaddr *)&us, ulen), 0);
+	h_tx_clear();
+	cr_assert_eq(sn_sendto(u, "first", 5, 0, (struct sockaddr *)&ss, alen), 5);
+	h_poll(10);
+	cr_assert_eq(fk.acquires, 1, "the key manager is asked first");
+	cr_expect_not_null(fk.acq.sec, "a socket's acquire carries its settings");
+	w = wire();
+	cr_expect_eq(w.udp, 0, "not in the clear while negotiating");
+	sn_keymgr_acquire_done(fk.acq.pol_id, -ETIMEDOUT);
+	h_poll(5);
+	w = wire();
+	cr_expect_eq(w.udp, 1, "the held datagram goes clear once negotiation failed");
+	cr_expect_eq(w.dport, 6100);
+	cr_assert_eq(sn_sendto(u, "again", 5, 0, (struct sockaddr *)&ss, alen), 5);
+	h_poll(10);
+	w = wire();
+	cr_expect_eq(w.udp, 1);
+	cr_expect_eq(fk.acquires, 1, "no new negotiation for this socket");
+	sn_close(u);
 }
