@@ -229,8 +229,10 @@ static bool sa_ok(const struct ike_sa *sa)
 	for (unsigned i = 0; i < sa->nprops; i++) {
 		uint8_t num = sa->prop[i].num, prev = i ? sa->prop[i - 1].num : 0;
 
+		/* An answer's one proposal keeps the number it accepted. */
 		if (!proposal_ok(&sa->prop[i]) ||
-		    (i == 0 ? num != 1 : num != prev && num != (uint8_t)(prev + 1)))
+		    (i == 0 ? num == 0 || (num != 1 && sa->nprops > 1) :
+		     num != prev && num != (uint8_t)(prev + 1)))
 			return false;
 	}
 	return true;

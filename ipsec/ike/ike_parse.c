@@ -318,12 +318,13 @@ static enum ike_parse_res parse_proposal(const uint8_t *p, size_t rem,
 				plen - IKE_PROP_HDR_LEN - h.spi_size, pr, h.ntransforms);
 }
 
-/* 3.3.1: the first proposal is number 1, each next one the same number
- * (an AND of protocols) or one more. */
+/* 3.3.1: an offer's first proposal is number 1, each next one the same
+ * number (an AND of protocols) or one more; an answer's one proposal
+ * carries the number it accepted (checked in ike_parse_sa, at the end). */
 static bool prop_num_ok(const struct ike_sa *sa, uint8_t num)
 {
 	if (sa->nprops == 0)
-		return num == 1;
+		return num != 0;
 	uint8_t prev = sa->prop[sa->nprops - 1].num;
 
 	return num == prev || num == (uint8_t)(prev + 1);
@@ -353,7 +354,12 @@ enum ike_parse_res ike_parse_sa(const uint8_t *body, size_t len, struct ike_sa *
 		body += used;
 		len -= used;
 	}
-	return last == IKE_LAST ? IKE_P_OK : IKE_P_TRUNCATED;
+	if (last != IKE_LAST)
+		return IKE_P_TRUNCATED;
+	/* More than one proposal (or an AND of them) is an offer. */
+	if (sa->nprops > 1 && sa->prop[0].num != 1)
+		return IKE_P_BAD_SYNTAX;
+	return IKE_P_OK;
 }
 
 /* ---- Simple payloads ------------------------------------------------------- */

@@ -218,7 +218,8 @@ Test(ike_parse, sa_table)
 		/* 4 */ { "00 00 0025 01 01 00 03 " X1 X2 X3, IKE_P_LEN_OVER },
 		/* 5 */ { "02 00 0024 01 01 00 03 " X1 X2 X3, IKE_P_TRUNCATED },
 		/* 6 */ { P1 " " P1, IKE_P_LEN_MISMATCH },
-		/* 7 */ { "00 00 0024 02 01 00 03 " X1 X2 X3, IKE_P_BAD_SYNTAX },
+		/* 7: an answer's one proposal keeps the number it accepted (3.3.1) */
+		/* 7 */ { "00 00 0024 02 01 00 03 " X1 X2 X3, IKE_P_OK },
 		/* 8 */ { "00 00 0024 01 01 00 04 " X1 X2 X3, IKE_P_LEN_MISMATCH },
 		/* 9 */ { "00 00 0024 01 01 00 02 " X1 X2 X3, IKE_P_LEN_MISMATCH },
 		/* 10 */ { "00 00 0024 01 01 00 03 03 00 0004 01 00 0014 800e 0080" X2 X3,
@@ -251,6 +252,10 @@ Test(ike_parse, sa_table)
 		/* 28 */ { "00 00 0024 01 09 00 03 " X1 X2 X3, IKE_P_BAD_SYNTAX },
 		/* 29 */ { "00 00 0021 01 01 00 03 " X1 X2 "00 00 0008 04", IKE_P_TRUNCATED },
 		/* 30 */ { "00 00 0024 01 01 00 03 " X1 X2 "01 00 0008 04 00 001f", IKE_P_BAD_SYNTAX },
+		/* 31: an offer starts at 1 */
+		/* 31 */ { "02 00 0024 02 01 00 03 " X1 X2 X3 " 00 00 0024 03 01 00 03 " X1 X2 X3,
+			   IKE_P_BAD_SYNTAX },
+		/* 32 */ { "00 00 0024 00 01 00 03 " X1 X2 X3, IKE_P_BAD_SYNTAX },
 	};
 
 	RUN_TABLE(cases, ike_parse_sa, struct ike_sa);
