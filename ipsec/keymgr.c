@@ -16,6 +16,7 @@
 #include "lwip/udp.h"
 #include "sn_netif.h"
 #include "ipsec_dp.h"
+#include "keylog.h"
 #include "keymgr.h"
 #include "sockpol.h"
 
@@ -368,6 +369,8 @@ int sn_keymgr_pair_add(const struct sn_sa_conf *out, const struct sn_sa_conf *in
 	kp->moved_s = sn_ipsec_now_s();
 	kp->seen_packets = 0;
 	so->km_pair = si->km_pair = handle_of(idx);
+	sn_keylog_sa(in);
+	sn_keylog_sa(out);
 	rc = pair_policies(kp, out, sel, n_sel);
 	if (rc) {
 		pair_release(kp);

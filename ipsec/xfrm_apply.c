@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "keylog.h"
 #include "xfrm_apply.h"
 
 __attribute__((format(printf, 3, 4)))
@@ -80,6 +81,7 @@ static int sa_add(struct sn_xfrm_db *db, const struct sn_xfrm_entry *e, char *wh
 
 	if (rc)
 		return sa_error(db, update ? "update" : "add", &e->sa, rc, why, len);
+	sn_keylog_sa(&e->sa);
 	db->sas_added++;
 	db->changed++;
 	return 0;
