@@ -55,6 +55,12 @@ IKE_NEG_FN int ike_prop_offer(const struct ike_conf_props *ours, uint8_t proto,
  * algorithm IKEv2 cannot name. */
 IKE_NEG_FN int ike_prop_from_socket(const struct sn_proposal *p, unsigned n,
 				    struct ike_conf_props *out);
+/* Added (ike_prop.c): ike_prop_from_socket refuses a list that mixes ESP
+ * and AH (-EINVAL; one conf list has one protocol). This one takes only
+ * the entries of sn_proto (SN_IPPROTO_ESP or _AH) and skips the others;
+ * -E2BIG past IKE_CONF_MAX_PROPS. */
+IKE_NEG_FN int ike_prop_from_socket_for(const struct sn_proposal *p, unsigned n,
+					uint8_t sn_proto, struct ike_conf_props *out);
 
 /* Responder: the first of the peer's proposals (its order, 2.7) that one
  * of ours accepts entirely: every kind present in ours must be offered
@@ -65,6 +71,15 @@ IKE_NEG_FN int ike_prop_from_socket(const struct sn_proposal *p, unsigned n,
  * SA, PFS). 0, or -ENOENT (NO_PROPOSAL_CHOSEN). */
 IKE_NEG_FN int ike_prop_select(const struct ike_sa *offer, const struct ike_conf_props *ours,
 			       uint8_t proto, bool need_dh, struct ike_chosen *out);
+/* Added (ike_prop.c): ike_prop_select with the KE payload's group in
+ * hand (0: the exchange has no KE, need_dh false). The same choice of
+ * proposal; within it, the KE's group is chosen when both sides accept
+ * it, so a peer whose KE is for its second group gets no needless
+ * INVALID_KE_PAYLOAD round trip. out->dh != ke_group then means
+ * INVALID_KE_PAYLOAD naming out->dh (1.2); out->dh 0 for a child with a
+ * KE means both allowed NONE and the KE is ignored. */
+IKE_NEG_FN int ike_prop_select_ke(const struct ike_sa *offer, const struct ike_conf_props *ours,
+				  uint8_t proto, uint16_t ke_group, struct ike_chosen *out);
 
 /* The SA payload of a responder's answer: exactly one proposal, one
  * transform of each kind chosen, the chosen number, our SPI. */
