@@ -204,27 +204,26 @@ static bool peer_allows_none(const struct ike_proposal *p, uint8_t type)
 	return !any;
 }
 
-/* The first of the peer's transforms of this type that is ours; id 0
- * (NONE) only with zero_ok (ESN "no" is 0 too). */
+static bool prf_runs(uint16_t id)
+{
+	return ike_prf_len(id) != 0;
+}
+
+/* The first of the peer's transforms of this type that is ours (and that
+ * `runs`, if given); id 0 (NONE) only with zero_ok (ESN "no" is 0). */
 static bool pick_of(const struct ike_proposal *p, const struct ike_conf_prop *q, uint8_t type,
-		    bool zero_ok, uint16_t *id)
+		    bool zero_ok, bool (*runs_id)(uint16_t), uint16_t *id)
 {
 	for (unsigned i = 0; i < p->ntransforms; i++) {
 		const struct ike_transform *x = &p->xf[i];
 
 		if (usable(x, type) && (zero_ok || x->id != 0) &&
-		    ours_has(q, type, x->id, x->keylen)) {
+		    ours_has(q, type, x->id, x->keylen) && (!runs_id || runs_id(x->id))) {
 			*id = x->id;
 			return true;
 		}
 	}
 	return false;
-}
-
-static bool pick(const struct ike_proposal *p, const struct ike_conf_prop *q, uint8_t type,
-		 uint16_t *id)
-{
-	return pick_of(p, q, type, false, id);
 }
 
 static bool pick_integ_for(const struct ike_proposal *p, const struct ike_conf_prop *q,
@@ -273,12 +272,27 @@ static bool pick_encr_integ(const struct ike_proposal *p, const struct ike_conf_
 	return false;
 }
 
-/* The peer offers group g (usable) and we accept it. */
-static bool dh_both(const struct ike_proposal *p, const struct ike_conf_prop *q, uint16_t g)
+/* Groups both sides accept that ike_crypto.c computes. */
+static bool dh_ok(const struct ike_transform *x, const struct ike_conf_prop *q)
 {
+	return usable(x, IKE_XF_DH) && x->id != IKE_DH_NONE && x->keylen == 0 &&
+	       ours_has(q, IKE_XF_DH, x->id, 0) && ike_dh_public_len(x->id) != 0;
+}
+
+/* The KE's group g if it is one of those, else the peer's first of them. */
+static bool pick_group(const struct ike_proposal *p, const struct ike_conf_prop *q, uint16_t g,
+		       uint16_t *dh)
+{
+	for (unsigned i = 0; g != IKE_DH_NONE && i < p->ntransforms; i++)
+		if (p->xf[i].id == g && dh_ok(&p->xf[i], q)) {
+			*dh = g;
+			return true;
+		}
 	for (unsigned i = 0; i < p->ntransforms; i++)
-		if (usable(&p->xf[i], IKE_XF_DH) && p->xf[i].id == g && p->xf[i].keylen == 0)
-			return ours_has(q, IKE_XF_DH, g, 0);
+		if (dh_ok(&p->xf[i], q)) {
+			*dh = p->xf[i].id;
+			return true;
+		}
 	return false;
 }
 
@@ -292,18 +306,13 @@ static bool pick_dh(const struct ike_proposal *p, const struct ike_conf_prop *q,
 		    bool need_dh, uint16_t ke_group, uint16_t *dh)
 {
 	bool ike = p->proto == IKE_PROTO_IKE;
-
 	uint16_t g;
 
 	*dh = IKE_DH_NONE;
 	if (!need_dh && !ike)
-		return peer_allows_none(p, IKE_XF_DH) || pick(p, q, IKE_XF_DH, &g);
-	if (ke_group != IKE_DH_NONE && dh_both(p, q, ke_group)) {
-		*dh = ke_group;
-		return ike_dh_public_len(ke_group) != 0;
-	}
-	if (pick(p, q, IKE_XF_DH, dh))
-		return ike_dh_public_len(*dh) != 0;
+		return peer_allows_none(p, IKE_XF_DH) || pick_group(p, q, IKE_DH_NONE, &g);
+	if (pick_group(p, q, ke_group, dh))
+		return true;
 	return !ike && peer_allows_none(p, IKE_XF_DH) &&
 	       (q->n_dh == 0 || list_has(q->dh, q->n_dh, IKE_DH_NONE));
 }
@@ -315,11 +324,11 @@ static bool match(const struct ike_proposal *p, const struct ike_conf_prop *q, b
 		return false;
 	if (p->proto == IKE_PROTO_IKE) {
 		c->esn = 0;
-		if (!pick(p, q, IKE_XF_PRF, &c->prf) || ike_prf_len(c->prf) == 0)
+		if (!pick_of(p, q, IKE_XF_PRF, false, prf_runs, &c->prf))
 			return false;
 	} else {
 		c->prf = 0;
-		if (!pick_of(p, q, IKE_XF_ESN, true, &c->esn))
+		if (!pick_of(p, q, IKE_XF_ESN, true, NULL, &c->esn))
 			return false;
 	}
 	return pick_dh(p, q, need_dh, ke_group, &c->dh);

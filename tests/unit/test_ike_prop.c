@@ -223,6 +223,13 @@ static const struct sel_case sel_cases[] = {
 	/* 47-48: NULL encryption takes an HMAC; a cipher without one is refused */
 	{ "esp: E11 I12 N0", "E11 I12", ESP, -1, 1, "null-sha256-noesn" },
 	{ "esp: E11 N0", "E11 I12", ESP, -1, 0, NULL },
+	/* 49-50: a Key Length on a PRF is no PRF of ours; a transform id we
+	 * accept but cannot compute is not chosen */
+	{ "ike: E20/128 P5/128 D31", NULL, IKE, 0, 0, NULL },
+	{ "ike: E20/128 P5 D77 D31", "E20/128 P5 D77 D31", IKE, 0, 1,
+	  "aes128gcm16-prfsha256-x25519" },
+	{ "ike: E20/128 P9 P5 D31", "E20/128 P9 P5 D31", IKE, 0, 1,
+	  "aes128gcm16-prfsha256-x25519" },
 };
 
 Test(ike_prop, select_table)
@@ -495,6 +502,43 @@ Test(ike_prop, names)
 	cr_expect_str_eq(ike_chosen_str(&c, buf, sizeof(buf)), "encr999-integ77-dh99-esn");
 	c = (struct ike_chosen){ .proto = IKE_PROTO_ESP, .encr = IKE_ENCR_CHACHA20_POLY1305 };
 	cr_expect_str_eq(ike_chosen_str(&c, tiny, sizeof(tiny)), "chacha2");   /* truncated */
+}
+
+Test(ike_prop, select_refuses_bad_input)
+{
+	struct ike_sa sa = sa_of("esp: E20/128 N0");
+	struct ike_conf_props many = { .n = IKE_CONF_MAX_PROPS + 1 };
+	struct ike_chosen c;
+
+	cr_expect_eq(ike_prop_select(&sa, NULL, 9, false, &c), -EINVAL);
+	cr_expect_eq(ike_prop_select(&sa, &many, IKE_PROTO_ESP, false, &c), -EINVAL);
+	cr_expect_eq(ike_prop_offer(&many, IKE_PROTO_ESP, (const uint8_t *)"\xc0\0\0\1", 4,
+				    false, &sa), -EINVAL);
+}
+
+Test(ike_prop, every_name)
+{
+	static const struct { uint16_t encr, bits, integ, prf, dh; const char *want; } names[] = {
+		{ IKE_ENCR_AES_CTR, 128, IKE_INTEG_AES_XCBC_96, IKE_PRF_HMAC_SHA1, IKE_DH_MODP_2048,
+		  "aes128ctr-aesxcbc-prfsha1-modp2048" },
+		{ IKE_ENCR_AES_GCM_8, 256, 0, IKE_PRF_HMAC_SHA2_512, IKE_DH_ECP_521,
+		  "aes256gcm8-prfsha512-ecp521" },
+		{ IKE_ENCR_AES_GCM_12, 192, 0, 99, 0, "aes192gcm12-prf99" },
+		{ IKE_ENCR_NULL_AUTH_AES_GMAC, 128, 0, 0, 0, "aes128gmac" },
+		{ IKE_ENCR_3DES, 0, IKE_INTEG_AES_GMAC_128, 0, 0, "3des-aes128gmac" },
+		{ IKE_ENCR_NULL, 0, IKE_INTEG_AES_GMAC_256, 0, 0, "null-aes256gmac" },
+		{ IKE_ENCR_AES_CBC, 128, IKE_INTEG_HMAC_SHA2_512_256, 0, 0, "aes128-sha512" },
+	};
+	char buf[96];
+
+	for (size_t i = 0; i < N(names); i++) {
+		struct ike_chosen c = { .proto = IKE_PROTO_IKE, .encr = names[i].encr,
+					.encr_keylen = names[i].bits, .integ = names[i].integ,
+					.prf = names[i].prf, .dh = names[i].dh };
+
+		cr_expect_str_eq(ike_chosen_str(&c, buf, sizeof(buf)), names[i].want);
+	}
+	cr_expect_null(ike_chosen_str(&(struct ike_chosen){ 0 }, NULL, 0));
 }
 
 Test(ike_prop, first_dh)
