@@ -337,7 +337,7 @@ static bool match(const struct ike_proposal *p, const struct ike_conf_prop *q, b
 /* 3.3.1: proposals with one number and several protocols are an AND. */
 static bool num_shared(const struct ike_sa *sa, unsigned i)
 {
-	for (unsigned j = 0; j < sa->nprops; j++)
+	for (unsigned j = 0; j < sa->nprops && j < IKE_MAX_PROPOSALS; j++)
 		if (j != i && sa->prop[j].num == sa->prop[i].num)
 			return true;
 	return false;

@@ -607,3 +607,50 @@ Test(ike_prop, from_socket)
 		many[i] = sp[3];
 	cr_expect_eq(ike_prop_from_socket(many, N(many), &out), -E2BIG);
 }
+
+/* Structs no parser would make (counts past their arrays, any byte
+ * anywhere): nothing is read out of bounds (run under ASan), nothing is
+ * chosen that the rules refuse. */
+Test(ike_prop, garbage_structs)
+{
+	static struct ike_sa sa, offer;
+	uint32_t x = 0x9e3779b9;
+	struct ike_chosen c;
+
+	cr_assert_eq(ike_prop_offer(NULL, IKE_PROTO_ESP, (const uint8_t *)"\xc0\0\0\1", 4, false,
+				    &offer), 0);
+	for (unsigned iter = 0; iter < 300; iter++) {
+		uint8_t *b = (uint8_t *)&sa;
+
+		for (size_t i = 0; i < sizeof(sa); i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			b[i] = (uint8_t)x;
+		}
+		for (unsigned k = 0; k < IKE_MAX_PROPOSALS; k++)       /* valid bools */
+			for (unsigned t = 0; t < IKE_MAX_TRANSFORMS; t++)
+				sa.prop[k].xf[t].unknown_attr = (k + t + iter) % 7 == 0;
+		if (iter % 2) {         /* plausible shapes, random content */
+			sa.nprops = (uint8_t)(1 + x % 3);
+			for (unsigned k = 0; k < sa.nprops; k++) {
+				sa.prop[k].proto = (uint8_t)(1 + (x >> k) % 3);
+				sa.prop[k].spi_size = 4;
+				sa.prop[k].num = 1;
+				sa.prop[k].ntransforms = (uint8_t)(x >> (8 + k) & 7);
+				for (unsigned t = 0; t < IKE_MAX_TRANSFORMS; t++) {
+					sa.prop[k].xf[t].type = (uint8_t)(1 + sa.prop[k].xf[t].type % 6);
+					sa.prop[k].xf[t].id %= 32;
+					sa.prop[k].xf[t].keylen = sa.prop[k].xf[t].keylen % 2 ? 128 : 0;
+				}
+			}
+		}
+		for (uint8_t proto = 1; proto <= 3; proto++)
+			if (ike_prop_select(&sa, NULL, proto, iter % 3 == 0, &c) == 0) {
+				cr_expect_eq(c.proto, proto);
+				cr_expect(c.encr || proto == IKE_PROTO_AH);
+			}
+		if (ike_prop_check_reply(&sa, &offer, &c) == 0)
+			cr_expect_eq(c.num, sa.prop[0].num);
+	}
+}

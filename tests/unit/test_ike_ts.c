@@ -421,3 +421,35 @@ Test(ike_ts, selectors_ipv6_worst_case)
 	expect_sel(&s[127], "8000::", 2, "::", 0);
 	expect_sel(&s[253], "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 128, "::", 0);
 }
+
+/* Sets no parser would make: counts past the array, any type, any bytes;
+ * nothing is read out of bounds (run under ASan). */
+Test(ike_ts, garbage_sets)
+{
+	static struct ike_ts_set a, b, out;
+	static struct sn_selector sel[64];
+	uint32_t x = 0x2545f491;
+	struct sn_ip ip = { .family = AF_INET };
+
+	for (unsigned iter = 0; iter < 300; iter++) {
+		uint8_t *p = (uint8_t *)&a, *q = (uint8_t *)&b;
+
+		for (size_t i = 0; i < sizeof(a); i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			p[i] = (uint8_t)x;
+			q[i] = (uint8_t)(x >> 8);
+		}
+		for (unsigned i = 0; iter % 2 && i < IKE_MAX_TS; i++) {
+			a.ts[i].type = IKE_TS_IPV4_ADDR_RANGE + (x >> i) % 2;
+			b.ts[i].type = a.ts[i].type;
+		}
+		if (ike_ts_narrow(&a, &b, &out) == 0)
+			cr_expect(out.n >= 1 && out.n <= IKE_MAX_TS);
+		(void)ike_ts_subset(&a, &b);
+		(void)ike_ts_contains(&a, &ip, 6, 80);
+		int n = ike_ts_to_selectors(&a, &b, sel, N(sel));
+		cr_expect(n <= (int)N(sel));
+	}
+}
