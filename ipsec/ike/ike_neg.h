@@ -69,6 +69,14 @@ IKE_NEG_FN int ike_prop_from_socket_for(const struct sn_proposal *p, unsigned n,
  * DH transforms or we accept that group), a proposal with an unknown
  * attribute is skipped (3.3.6). need_dh: the exchange carries KE (IKE
  * SA, PFS). 0, or -ENOENT (NO_PROPOSAL_CHOSEN). */
+/* As implemented (ike_prop.c): RFC 7296 3.3.6 makes a transform with an
+ * unknown attribute unacceptable and lets the others of its type count;
+ * a proposal falls only when no transform of a needed type is left (an
+ * unknown Transform Type, a type its protocol may not carry, or a
+ * missing mandatory type rejects the proposal itself). Only what we can
+ * run is chosen (ike_crypto.c for the IKE SA, ike_child_algs for a
+ * child). Proposals sharing a number across protocols (an AND) are
+ * skipped. */
 IKE_NEG_FN int ike_prop_select(const struct ike_sa *offer, const struct ike_conf_props *ours,
 			       uint8_t proto, bool need_dh, struct ike_chosen *out);
 /* Added (ike_prop.c): ike_prop_select with the KE payload's group in
@@ -127,6 +135,11 @@ bool ike_ts_subset(const struct ike_ts_set *answer, const struct ike_ts_set *pro
 bool ike_ts_contains(const struct ike_ts_set *set, const struct sn_ip *addr, uint8_t proto,
 		     uint16_t port);
 
+/* As implemented (ike_ts.c): src is the local side, dst the remote one
+ * (the outbound view; swap for inbound); sport/dport from the local and
+ * remote selectors. A port range that is neither one port nor 0-65535
+ * gives -ENOTSUP; an empty selector (start past end) -EINVAL; pairs of
+ * different families or protocols make no selector. */
 /* SPD selectors for a child SA: each pair (local x remote) that can be
  * written as prefix/prefix with one protocol and single ports or any
  * (ranges become the covering prefix only when exact; otherwise the
