@@ -55,6 +55,12 @@ IKE_NEG_FN int ike_prop_offer(const struct ike_conf_props *ours, uint8_t proto,
  * algorithm IKEv2 cannot name. */
 IKE_NEG_FN int ike_prop_from_socket(const struct sn_proposal *p, unsigned n,
 				    struct ike_conf_props *out);
+/* Added (ike_prop.c): ike_prop_from_socket refuses a list that mixes ESP
+ * and AH (-EINVAL; one conf list has one protocol). This one takes only
+ * the entries of sn_proto (SN_IPPROTO_ESP or _AH) and skips the others;
+ * -E2BIG past IKE_CONF_MAX_PROPS. */
+IKE_NEG_FN int ike_prop_from_socket_for(const struct sn_proposal *p, unsigned n,
+					uint8_t sn_proto, struct ike_conf_props *out);
 
 /* Responder: the first of the peer's proposals (its order, 2.7) that one
  * of ours accepts entirely: every kind present in ours must be offered
@@ -63,8 +69,25 @@ IKE_NEG_FN int ike_prop_from_socket(const struct sn_proposal *p, unsigned n,
  * DH transforms or we accept that group), a proposal with an unknown
  * attribute is skipped (3.3.6). need_dh: the exchange carries KE (IKE
  * SA, PFS). 0, or -ENOENT (NO_PROPOSAL_CHOSEN). */
+/* As implemented (ike_prop.c): RFC 7296 3.3.6 makes a transform with an
+ * unknown attribute unacceptable and lets the others of its type count;
+ * a proposal falls only when no transform of a needed type is left (an
+ * unknown Transform Type, a type its protocol may not carry, or a
+ * missing mandatory type rejects the proposal itself). Only what we can
+ * run is chosen (ike_crypto.c for the IKE SA, ike_child_algs for a
+ * child). Proposals sharing a number across protocols (an AND) are
+ * skipped. */
 IKE_NEG_FN int ike_prop_select(const struct ike_sa *offer, const struct ike_conf_props *ours,
 			       uint8_t proto, bool need_dh, struct ike_chosen *out);
+/* Added (ike_prop.c): ike_prop_select with the KE payload's group in
+ * hand (0: the exchange has no KE, need_dh false). The same choice of
+ * proposal; within it, the KE's group is chosen when both sides accept
+ * it, so a peer whose KE is for its second group gets no needless
+ * INVALID_KE_PAYLOAD round trip. out->dh != ke_group then means
+ * INVALID_KE_PAYLOAD naming out->dh (1.2); out->dh 0 for a child with a
+ * KE means both allowed NONE and the KE is ignored. */
+IKE_NEG_FN int ike_prop_select_ke(const struct ike_sa *offer, const struct ike_conf_props *ours,
+				  uint8_t proto, uint16_t ke_group, struct ike_chosen *out);
 
 /* The SA payload of a responder's answer: exactly one proposal, one
  * transform of each kind chosen, the chosen number, our SPI. */
@@ -112,6 +135,11 @@ bool ike_ts_subset(const struct ike_ts_set *answer, const struct ike_ts_set *pro
 bool ike_ts_contains(const struct ike_ts_set *set, const struct sn_ip *addr, uint8_t proto,
 		     uint16_t port);
 
+/* As implemented (ike_ts.c): src is the local side, dst the remote one
+ * (the outbound view; swap for inbound); sport/dport from the local and
+ * remote selectors. A port range that is neither one port nor 0-65535
+ * gives -ENOTSUP; an empty selector (start past end) -EINVAL; pairs of
+ * different families or protocols make no selector. */
 /* SPD selectors for a child SA: each pair (local x remote) that can be
  * written as prefix/prefix with one protocol and single ports or any
  * (ranges become the covering prefix only when exact; otherwise the
