@@ -1299,26 +1299,50 @@ static int do_close(struct pctx *x)
 	return 0;
 }
 
-static int do_line(struct pctx *x, char *l)
+static int do_stmt(struct pctx *x, char *s)
 {
-	char *eq, *s;
-	size_t n;
+	char *eq;
 
-	strip_comment(l);
-	s = trim(l);
-	n = strlen(s);
-	if (!n)
+	s = trim(s);
+	if (!*s)
 		return 0;
-	if (!strcmp(s, "}"))
-		return do_close(x);
 	eq = strchr(s, '=');
-	if (s[n - 1] == '{' && (!eq || strchr(s, '{') < eq)) {
-		s[n - 1] = 0;
-		return do_open(x, s);
-	}
 	if (eq)
 		return do_key(x, s, eq);
-	return fail(x, "expected 'key = value', 'name {' or '}'");
+	return fail(x, "expected 'key = value', 'name {' or '}' at '%.40s'", s);
+}
+
+/* The next '{' or '}' outside quotes, or NULL. */
+static char *next_brace(char *s)
+{
+	bool q = false;
+
+	for (; *s; s++) {
+		if (*s == '"')
+			q = !q;
+		else if (!q && (*s == '{' || *s == '}'))
+			return s;
+	}
+	return NULL;
+}
+
+/* A line may hold several statements: "a { b = 1 }" (swanctl allows it). */
+static int do_line(struct pctx *x, char *l)
+{
+	char *b;
+	int rc = 0;
+
+	strip_comment(l);
+	while (!rc && (b = next_brace(l))) {
+		char ch = *b;
+
+		*b = 0;
+		rc = ch == '{' ? do_open(x, l) : do_stmt(x, l);
+		if (!rc && ch == '}')
+			rc = do_close(x);
+		l = b + 1;
+	}
+	return rc ? rc : do_stmt(x, l);
 }
 
 int ike_conf_parse(struct ike_conf *c, const char *text, size_t len, const char *name,
