@@ -241,4 +241,20 @@ fuzz-ike-run: $(F)/fuzz_ike_parse
 fuzz-ike-long: $(F)/fuzz_ike_parse
 	$(call fuzz_one,fuzz_ike_parse,ike_seeds,$(FUZZ_SECONDS),$(FUZZ_LONG_RUNS))
 
+# fuzz_ike_conf: the --ike-conf parser alone (pure), from the seed files in
+# tests/fuzz/ike_conf_seeds; part of fuzz, fuzz-run (FUZZ_IKE_SECONDS) and fuzz-long.
+.PHONY: fuzz-ike-conf-run fuzz-ike-conf-long
+fuzz: $(F)/fuzz_ike_conf
+fuzz-run: fuzz-ike-conf-run
+fuzz-long: fuzz-ike-conf-long
+$(F)/fuzz_ike_conf: tests/fuzz/fuzz_ike_conf.c $(F)/obj/ipsec/ike/ike_conf.o
+	@mkdir -p $(dir $@) $(F)/ike_conf_seeds
+	cp tests/fuzz/ike_conf_seeds/* $(F)/ike_conf_seeds/
+	$(FUZZ_CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-omit-frame-pointer -O1 -o $@ $^
+fuzz-ike-conf-run: $(F)/fuzz_ike_conf
+	$(call fuzz_one,fuzz_ike_conf,ike_conf_seeds,$(FUZZ_IKE_SECONDS),-1)
+fuzz-ike-conf-long: $(F)/fuzz_ike_conf
+	$(call fuzz_one,fuzz_ike_conf,ike_conf_seeds,$(FUZZ_SECONDS),$(FUZZ_LONG_RUNS))
+
 -include $(shell find $(A)/obj $(F)/obj -name '*.d' 2>/dev/null)
