@@ -7,7 +7,8 @@
 #
 #  1. strongSwan <-> strongSwan, PSK: host-to-host tunnel (kernel-libipsec,
 #     ESP-in-UDP 4500), ping through the tunnel; tshark decrypts the IKE_AUTH
-#     exchange with the keys charon A logged (ikev2_decryption_table).
+#     exchange with the keys charon A logged (ikev2_decryption_table; ESP is
+#     not decrypted: no esp_sa table is made from the log yet).
 #  2. the same with ECDSA P-256 certificates made by pki at test time.
 #  3. strongSwan initiates a childless IKE SA (RFC 6023) to libreswan's pluto
 #     with PSK; both list it established.
@@ -61,8 +62,8 @@ decrypts() {
 	cat "$WORK/ikev2.tbl"
 	ike_tshark_profile "$WORK/ws" "$WORK/ikev2.tbl"
 	n=$(HOME=$WORK/ws timeout -k 5 60 tshark -n -r "$1" \
-		-Y "isakmp.exchtype == 35" -V 2>/dev/null | grep -c 'Decrypted Data')
-	echo "decrypted AUTH payloads in IKE_AUTH: $n"
+		-Y isakmp -V 2>/dev/null | grep -c 'Decrypted Data')
+	echo "IKE messages tshark decrypted: $n"
 	[ "$n" -ge 2 ]
 }
 
@@ -86,13 +87,7 @@ part_psk() {
 	check "psk: B's child SA counted the pings" counted
 	ike_cap_stop "$cp"
 	check "psk: capture has ESP in UDP 4500" esp_seen "$WORK/psk.pcapng"
-	# Not yet reliable (some runs decrypt, some do not: the key extraction
-	# from charon's log is suspect), so reported, not judged.
-	if decrypts "$WORK/psk.pcapng" >"$WORK/decrypt.log" 2>&1; then
-		info "psk: tshark decrypted IKE_AUTH with the keys charon logged"
-	else
-		info "psk: tshark did not decrypt IKE_AUTH ($(tail -n 1 "$WORK/decrypt.log")); not judged"
-	fi
+	check "psk: tshark decrypts IKE_AUTH with the keys charon logged" decrypts "$WORK/psk.pcapng"
 	charon_stop "$PA"; charon_stop "$PB"
 }
 
