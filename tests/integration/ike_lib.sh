@@ -172,7 +172,7 @@ sw_load() {
 	out=$(sw "$d" --load-all --noprompt --file "$d/swanctl/swanctl.conf" 2>&1) || rc=$?
 	printf '%s\n' "$out"
 	[ "$rc" = 0 ] || return 1
-	! grep -v '^opening directory' <<<"$out" | grep -Eqi 'failed|invalid|unknown|loaded [0-9]+ of [0-9]+|error|parsing .* failed' <<<"$out"
+	! grep -v '^opening directory' <<<"$out" | grep -Eqi 'failed|invalid|unknown|loaded [0-9]+ of [0-9]+|error|parsing .* failed'
 }
 
 # sw_initiate DIR CHILD|--ike NAME: swanctl --initiate, bounded.
