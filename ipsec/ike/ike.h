@@ -90,6 +90,12 @@ struct ike_ops {
 	/* Milliseconds, monotonic. */
 	uint64_t (*now_ms)(void *ctx);
 	void *ctx;
+	/* Added (engine): a responder asked for a child SA that no
+	 * configured child covers: does a secured local policy (a listening
+	 * socket's) want this flow protected? Ports 0: any. NULL: never, the
+	 * request gets TS_UNACCEPTABLE. */
+	bool (*flow_secured)(void *ctx, const struct sn_ip *local, const struct sn_ip *remote,
+			     uint8_t proto, uint16_t lport, uint16_t rport);
 };
 
 /* The conf is the engine's from now on (ike_free frees it). */
