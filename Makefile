@@ -191,3 +191,12 @@ $(B)/bench/esp-bench: bench/esp_bench.c $(B)/lib/libsealnet.a
 
 esp-bench: $(B)/bench/esp-bench
 	$(B)/bench/esp-bench
+
+# IKE SA + first child SA set-ups, two engines back to back in one process.
+.PHONY: ike-bench
+$(B)/bench/ike-bench: bench/ike_bench.c $(B)/lib/libsealnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/lib/libsealnet.a $(LDLIBS)
+
+ike-bench: $(B)/bench/ike-bench
+	bash bench/ike_run

@@ -19,6 +19,7 @@
 #include "sn_dev.h"
 #include "sn_capture.h"
 #include "sn_ipsec_api.h"
+#include "ike/ike_dp.h"
 #include "sealnet/security.h"
 #include <arpa/inet.h>
 
@@ -39,6 +40,8 @@ static const struct sn_opt common_opts[] = {
 	{ "ipsec-conf", SN_OPT_REQUIRED, 0, "FILE   IPsec SAs and policies, one `ip xfrm` line each" },
 	{ "secure", SN_OPT_OPTIONAL, 0, "[=encrypt|insecure-ok]   IPsec on every socket the program opens (default policy)" },
 	{ "peer-name", SN_OPT_REQUIRED, 0, "ADDR=ID   identity the peer at ADDR must prove (repeatable; with --secure)" },
+	{ "ike-conf", SN_OPT_REQUIRED, 0, "FILE   IKEv2: identities, credentials, connections (swanctl.conf syntax)" },
+	{ "keylog", SN_OPT_REQUIRED, 0, "DIR   IKE and ESP keys for Wireshark: WIRESHARK_CONFIG_DIR=DIR tshark" },
 	{ "principals", SN_OPT_REQUIRED, 0, "FILE   map of peer identities to local users (impersonation)" },
 	{ "pcap", SN_OPT_REQUIRED, 0, "FILE   capture the port's frames and IPsec's inner packets (pcapng)" },
 	{ "pcap-max", SN_OPT_REQUIRED, 0, "MB   size limit of the --pcap file (default 100, 0 = none)" },
@@ -271,6 +274,25 @@ static int opt_pcap(struct sn_config *c, const char *name, const char *v,
 	return 0;
 }
 
+/* --ike-conf is read whole now, credentials too, so a line it cannot
+ * use stops the program before anything starts (exit 2, FILE:LINE). */
+static int opt_ike(struct sn_config *c, const char *name, const char *v, char *err,
+		   size_t errlen)
+{
+	bool conf = !strcmp(name, "ike-conf");
+	char *dst = conf ? c->ike_conf : c->keylog;
+
+	if (!*v || strlen(v) >= sizeof(c->ike_conf)) {
+		snprintf(err, errlen, "file name empty or longer than %zu bytes",
+			 sizeof(c->ike_conf) - 1);
+		return -1;
+	}
+	if (conf && ike_dp_check(v, err, errlen))
+		return -1;
+	snprintf(dst, sizeof(c->ike_conf), "%s", v);
+	return 0;
+}
+
 int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		    char *err, size_t errlen)
 {
@@ -282,6 +304,7 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		if (strcmp(name, "dev") && strcmp(name, "addr") && strcmp(name, "gw") &&
 		    strcmp(name, "mtu") && strcmp(name, "lcore") && strcmp(name, "ipsec-conf") &&
 		    strcmp(name, "peer-name") && strcmp(name, "principals") &&
+		    strcmp(name, "ike-conf") && strcmp(name, "keylog") &&
 		    strcmp(name, "pcap") && strcmp(name, "pcap-max"))
 			return 0;
 		snprintf(err, errlen, "missing value");
@@ -321,6 +344,8 @@ int sn_parse_common(struct sn_config *c, const char *name, const char *v,
 		snprintf(c->ipsec_conf, sizeof(c->ipsec_conf), "%s", v);
 		return 1;
 	}
+	if (!strcmp(name, "ike-conf") || !strcmp(name, "keylog"))
+		return opt_ike(c, name, v, err, errlen) ? -1 : 1;
 	if (!strcmp(name, "peer-name"))
 		return opt_peer_name(c, v, err, errlen) ? -1 : 1;
 	if (!strcmp(name, "principals"))
@@ -382,6 +407,7 @@ static int check_config(const struct sn_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: --peer-name: needs --secure", c->prog);
 		return -1;
 	}
+
 	for (int i = 0; i < c->naddrs; i++)
 		if (c->addrs[i].family == AF_INET6 && c->mtu < SN_MTU_MIN6) {
 			snprintf(err, errlen, "%s: --mtu: IPv6 needs at least %d",

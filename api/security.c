@@ -115,6 +115,9 @@ static void why_text(const struct sn_sec_conf *c, int err, const char *refused_i
 {
 	const struct sn_target *t = sn_sec_name_for(c, peer, port);
 
+	/* IKEv2 knows better: the notify the peer sent, or its own cause. */
+	if (sn_ike_why(peer, buf, len))
+		return;
 	switch (err) {
 	case EACCES:
 		snprintf(buf, len, "peer identity %s is not the target name %s",
@@ -669,7 +672,11 @@ static void fill_tokens(const struct sn_socket_security_query_template *t,
 		return;
 	}
 	info->peer_machine_token = p;
-	info->peer_application_token = sn_principal_lookup(info->peer_identity);
+	/* The user an EAP round proved, where it maps; else the machine. */
+	if (info->peer_user_identity[0])
+		info->peer_application_token = sn_principal_lookup(info->peer_user_identity);
+	if (!info->peer_application_token)
+		info->peer_application_token = sn_principal_lookup(info->peer_identity);
 }
 
 /* The peer a query or impersonation is about: TCP's own, UDP's from addr. */
@@ -763,6 +770,7 @@ static void query_fill(struct sn_sock *s, const struct sn_ip *peer, uint16_t por
 	if (!out || !in)
 		return;
 	fill_sa(out, in, info);
+	sn_ike_query_fill(in->conf.spi, info);
 	fill_tokens(t, info);
 }
 
@@ -828,7 +836,10 @@ int sn_impersonate_socket_peer(int fd, const struct sockaddr *peer_addr, socklen
 	if (!out || !in)
 		return sn_err(EACCES);
 	id = in->conf.peer_id[0] ? in->conf.peer_id : out->conf.peer_id;
-	p = id[0] ? sn_principal_lookup(id) : NULL;
+	/* The user token if an EAP round proved one, else the machine's. */
+	p = sn_ike_user_principal(in->conf.spi);
+	if (!p)
+		p = id[0] ? sn_principal_lookup(id) : NULL;
 	if (!p)
 		return sn_err(EACCES);
 	rc = sn_impersonate_principal(p);

@@ -114,6 +114,23 @@ void sn_api_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx
 /* IPsec commands for snctl (api/ipsec_api.c). */
 void sn_ipsec_api_register(void);
 
+/* IKEv2 from --ike-conf (api/ike_api.c): after IPsec, before the stack
+ * stops; its counters as "ike.NAME". */
+struct sn_config;
+int sn_ike_start(const struct sn_config *cfg);
+void sn_ike_stop(void);
+void sn_ike_poll(void);
+/* For the socket security query: true with buf filled when the last
+ * negotiation with peer failed; the IKE facts of a negotiated SA (by its
+ * inbound SPI); the principal of the user its EAP round proved, or NULL. */
+struct sn_ip;
+struct sn_socket_security_query_info;
+struct sn_principal;
+bool sn_ike_why(const struct sn_ip *peer, char *buf, size_t len);
+void sn_ike_query_fill(uint32_t spi_in, struct sn_socket_security_query_info *info);
+struct sn_principal *sn_ike_user_principal(uint32_t spi_in);
+void sn_ike_stats(void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
+
 /* Descriptor table (api/socket.c). */
 void *sn_fd_get(int fd, enum sn_fd_kind *kind);
 int sn_fd_alloc(void *obj, enum sn_fd_kind kind);

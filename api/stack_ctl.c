@@ -98,6 +98,15 @@ static int start_ipsec(const struct sn_config *cfg)
 	return rc;
 }
 
+/* IKE after the manual SAs: a configured child may trap traffic that a
+ * manual policy already covers, and the manual one wins. */
+static int start_keys(const struct sn_config *cfg)
+{
+	int rc = start_ipsec(cfg);
+
+	return rc ? rc : sn_ike_start(cfg);
+}
+
 /* Frames up to the MTU with an Ethernet header and one VLAN tag. */
 #define SN_CAPTURE_FRAME_EXTRA 18
 
@@ -160,7 +169,7 @@ int sn_start(const struct sn_config *cfg)
 	started = 3;
 	/* A TAP link is up at once; memif and vhost wait for their peer,
 	 * which must not hold a server's start. */
-	rc = start_ipsec(cfg);
+	rc = start_keys(cfg);
 	if (rc)
 		return start_fail(-rc, "IPsec start failed");
 	sn_port_wait_link(&port, 200);
@@ -187,6 +196,7 @@ int sn_poll(void)
 		sn_ctl_poll();
 		sn_capture_poll();
 	}
+	sn_ike_poll();
 	return sn_stack_poll();
 }
 
@@ -257,6 +267,7 @@ void sn_cleanup(void)
 		sn_capture_stop();
 		if (config.stats)
 			sn_stats_print(stdout);
+		sn_ike_stop();
 		sn_port_stop(&port);
 		sn_ipsec_stop();
 		sn_stack_fini();
@@ -364,6 +375,7 @@ static void walk_stats(stat_fn fn, void *ctx)
 	}
 	sn_api_stats(fn, ctx);
 	sn_ipsec_stats(fn, ctx);
+	sn_ike_stats(fn, ctx);
 }
 
 static void print_one(void *ctx, const char *name, uint64_t v)

@@ -26,6 +26,10 @@
 #      --stats says were written.
 #   4. --pcap into a folder that does not exist: the program does not start and
 #      says why in one line naming --pcap.
+#   5. --keylog DIR with --pcap: DIR is a Wireshark configuration directory whose
+#      esp_sa table holds both manual SAs (files mode 0600), and tshark with
+#      WIRESHARK_CONFIG_DIR=DIR decrypts the wire's ESP: TCP of port 5201 and
+#      sn-perf's hello appear on interface 0, which they never do without it.
 # shellcheck disable=SC2317  # helpers called through check()
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -268,8 +272,31 @@ refused() {
 	[ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q -- "--pcap: .*No such file or directory" "$WORK/bad.log"
 }
 
+# ---- 5. --keylog ----------------------------------------------------------------------
+
+keylog_decrypts() {
+	local dir=$1 cap=$2 lines mode tcp hello
+	lines=$(grep -c '^"IPv4",' "$dir/esp_sa")
+	mode=$(stat -c %a "$dir/esp_sa")
+	tcp=$(WIRESHARK_CONFIG_DIR=$dir count "$cap" "frame.interface_id == 0 && esp && tcp.port == $PORT")
+	hello=$(WIRESHARK_CONFIG_DIR=$dir count "$cap" 'frame.interface_id == 0 && tcp.payload contains "SNPH"')
+	echo "esp_sa: $lines lines, mode $mode; decrypted on the wire: tcp-$PORT=$tcp hello=$hello"
+	[ "$lines" = 2 ] && [ "$mode" = 600 ] && [ "$tcp" -gt 0 ] && [ "$hello" -ge 1 ] &&
+		grep -q '"0x00001001"' "$dir/esp_sa" && grep -q '"0x00002001"' "$dir/esp_sa"
+}
+
+part_keylog() {
+	local cap=$WORK/kl.pcapng log=$WORK/kl-server.log
+	server kl --pcap "$cap" --keylog "$WORK/keys" || return
+	client kl tcp-rr 1
+	stop_server "$SPID" "keylog: sn-perf server with --pcap --keylog" "$log"
+	check "keylog: tshark decrypts the wire's ESP with the --keylog directory" \
+		keylog_decrypts "$WORK/keys" "$cap"
+}
+
 part_pcap
 part_snctl
 part_bound
+part_keylog
 check "bad: --pcap into a missing folder: no start, one line naming --pcap" refused
 finish

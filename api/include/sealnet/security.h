@@ -305,6 +305,14 @@ struct sn_socket_security_query_template {
 
 enum sn_ipsec_mode { SN_IPSEC_MODE_TRANSPORT = 0, SN_IPSEC_MODE_TUNNEL = 1 };
 
+/* How the peer proved peer_identity in IKEv2's first round. */
+enum sn_ike_auth {
+	SN_IKE_AUTH_NONE = 0,           /* not negotiated: a manual SA */
+	SN_IKE_AUTH_PSK,                /* a pre-shared key bound to the identity */
+	SN_IKE_AUTH_CERTIFICATE,        /* a signature with a certificate that chains to a CA */
+	SN_IKE_AUTH_NULL,               /* RFC 7619: no identity proven (SN_AUTH_ANONYMOUS) */
+};
+
 struct sn_socket_security_query_info {
 	sn_security_protocol protocol;
 	uint32_t flags;                 /* SN_INFO_* */
@@ -328,6 +336,16 @@ struct sn_socket_security_query_info {
 	/* last_error in words: "peer identity X is not the target name Y"
 	 * (EACCES), "no SA with the peer ..." (ECONNREFUSED), ...; "" if 0. */
 	char last_error_text[SN_ERROR_TEXT_MAX];
+	/* An SA that IKEv2 negotiated (0 and "" for manual SAs). The machine
+	 * token maps from peer_identity (the first round), the application
+	 * token from peer_user_identity when an EAP round proved one. */
+	uint32_t ike_auth;              /* enum sn_ike_auth */
+	char peer_user_identity[SN_IDENTITY_MAX + 1];   /* EAP-MSCHAPv2: DOMAIN\user */
+	char peer_cert_subject[SN_IDENTITY_MAX + 1];    /* RFC 2253 */
+	char peer_cert_issuer[SN_IDENTITY_MAX + 1];
+	char ike_proposal[96];          /* the IKE SA's: "aes128gcm16-prfsha256-x25519" */
+	uint64_t ike_spi_i, ike_spi_r;  /* the IKE SA's SPIs, host order */
+	uint64_t child_lifetime_s;      /* the child SA's hard lifetime; its rekey: seconds_left */
 };
 
 /*

@@ -56,6 +56,10 @@ struct sn_config {
 	char pcap[256];             /* --pcap FILE: pcapng capture, "" = none */
 	uint32_t pcap_max_mb;       /* --pcap-max MB: its size limit, 0 = none */
 	const char *prog;           /* program name for messages */
+	/* --ike-conf FILE: IKEv2 (swanctl.conf syntax), "" = no IKE: SAs
+	 * only from --ipsec-conf and the xfrm calls. */
+	char ike_conf[256];
+	char keylog[256];           /* --keylog DIR: IKE and ESP keys for Wireshark */
 };
 
 /* Fill *cfg with defaults: no device, no address, MTU 1500, the first
