@@ -142,8 +142,12 @@ static int keylog_start(const char *dir, char *err, size_t errlen)
 	if (!rc)
 		rc = sn_keylog_open(path);
 	snprintf(path, sizeof(path), "%s/ikev2_decryption_table", dir);
-	if (!rc && ike)
-		rc = ike_keylog(ike, path);
+	if (!rc && ike && (rc = ike_keylog(ike, path)) == -ENOTSUP) {
+		/* The engine does not write its table yet: ESP keys only. */
+		fprintf(stderr, "sealnet: --keylog %s: IKE SA keys not written (not supported yet); "
+			"ESP SA keys are\n", dir);
+		rc = 0;
+	}
 	if (rc)
 		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
 	return rc;
