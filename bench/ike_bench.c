@@ -106,11 +106,19 @@ static void bench_done(void *ctx, uint64_t token, int err, const struct ike_resu
 	}
 }
 
+/* The responder stands for a host with a secured listener on the port. */
+static bool bench_flow_secured(void *ctx, const struct sn_ip *l, const struct sn_ip *r,
+			       uint8_t proto, uint16_t lport, uint16_t rport)
+{
+	return true;
+}
+
 static void start(struct side *s, const char *path, struct side *peer)
 {
 	struct ike_ops ops = { .send = bench_send, .child_add = bench_child_add,
 			       .child_del = bench_child_del, .acquire_done = bench_done,
-			       .now_ms = bench_ms, .ctx = s };
+			       .now_ms = bench_ms, .flow_secured = bench_flow_secured,
+			       .ctx = s };
 	struct ike_conf *c = ike_conf_new();
 	char err[512];
 
