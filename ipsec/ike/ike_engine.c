@@ -62,11 +62,7 @@ void ike_free(struct ike *ike)
 		return;
 	while (ike->list)
 		ike_sa_free(ike->list);
-	if (ike->conf) {
-		for (uint32_t i = 0; i < ike->conf->n_secrets; i++)
-			ike_wipe(&ike->conf->secrets[i], sizeof(ike->conf->secrets[i]));
-		free(ike->conf);
-	}
+	ike_conf_free(ike->conf);      /* wipes the secrets */
 	ike_wipe(ike, sizeof(*ike));
 	free(ike);
 }
